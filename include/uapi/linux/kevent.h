@@ -1,0 +1,128 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * kevent: one kernel event queue for every kind of event.
+ *
+ * Every structure here is made of naturally aligned __u64 and __u32 fields
+ * only, with a size that is a multiple of 8, so that its layout is the same
+ * for 32-bit and 64-bit user space and no compat translation is needed.
+ * Fields marked "must be zero" are reserved: a non-zero value is -EINVAL.
+ */
+#ifndef _UAPI_LINUX_KEVENT_H
+#define _UAPI_LINUX_KEVENT_H
+
+#include <linux/types.h>
+
+/* Flags for struct kevent_init_args.flags */
+#define KEVENT_INIT_CLOEXEC	(1ULL << 0)	/* close the queue fd on exec */
+#define KEVENT_INIT_NONBLOCK	(1ULL << 1)	/* kevent_wait() never sleeps */
+
+/**
+ * struct kevent_init_args - arguments of kevent_init()
+ * @flags: KEVENT_INIT_* flags
+ *
+ * Versioned by size like clone3() and openat2(): a larger structure from a
+ * newer user space is accepted as long as the bytes this kernel does not
+ * know are zero, otherwise kevent_init() fails with -E2BIG.
+ */
+struct kevent_init_args {
+	__u64 flags;
+};
+
+#define KEVENT_INIT_ARGS_SIZE_VER0	8
+
+/*
+ * Event source types.  The numbers are fixed for every source planned; a
+ * type that this kernel knows but does not implement is -EOPNOTSUPP.
+ */
+#define KEVENT_TYPE_USER	1	/* posted by KEVENT_CTL_POST */
+#define KEVENT_TYPE_SOCKET	2	/* socket readiness */
+#define KEVENT_TYPE_PIPE	3	/* pipe and FIFO readiness */
+#define KEVENT_TYPE_POLL	4	/* any pollable file */
+#define KEVENT_TYPE_TIMER	5	/* high resolution timer */
+#define KEVENT_TYPE_SIGNAL	6	/* signal arrival */
+#define KEVENT_TYPE_PROC	7	/* process exit, by pidfd */
+#define KEVENT_TYPE_FUTEX	8	/* FUTEX_WAKE on a futex word */
+#define KEVENT_TYPE_POSIX_TIMER	9	/* timer_create() with SIGEV_KEVENT */
+#define KEVENT_TYPE_INODE	10	/* inode changes */
+#define KEVENT_TYPE_AIO		11	/* block and file AIO completions */
+#define KEVENT_TYPE_NAIO	12	/* network AIO into pinned pages */
+#define KEVENT_TYPE_MAX		KEVENT_TYPE_NAIO
+
+/* Request flags, struct ukevent.req_flags.  Level-triggered is the default. */
+#define KEVENT_REQ_ONESHOT	(1U << 0)	/* removed after it is reported */
+#define KEVENT_REQ_ET		(1U << 1)	/* edge-triggered */
+#define KEVENT_REQ_DISPATCH	(1U << 2)	/* disabled after it is reported */
+#define KEVENT_REQ_WAKEUP_ALL	(1U << 3)	/* wake every waiter, not one */
+
+/* Return flags, struct ukevent.ret_flags.  Output only. */
+#define KEVENT_RET_ERROR	(1U << 0)	/* kevent_ctl(): entry failed,
+						 * ret_data holds the errno
+						 */
+
+/**
+ * struct ukevent - one registration, request or reported event
+ * @id: identifies the source object within @type (user event id, fd, ...)
+ * @udata: opaque to the kernel, returned untouched with every event
+ * @type: KEVENT_TYPE_*
+ * @event: in: the events of interest; out: the events that fired.
+ *	For KEVENT_TYPE_USER: must be zero on ADD, any bits on POST; reported
+ *	as the OR of the bits posted since the last report.
+ * @req_flags: KEVENT_REQ_* flags
+ * @ret_flags: out: KEVENT_RET_* flags; ignored on input
+ * @ret_data: out: source-specific result, ignored on input.
+ *	For KEVENT_TYPE_USER: the number of posts since the last report.
+ * @param: source-specific parameters; must be zero where a source uses none
+ * @reserved: must be zero
+ *
+ * A registration is named by the pair (@type, @id) within one queue.
+ */
+struct ukevent {
+	__u64 id;
+	__u64 udata;
+	__u32 type;
+	__u32 event;
+	__u32 req_flags;
+	__u32 ret_flags;
+	__u64 ret_data;
+	__u64 param[2];
+	__u64 reserved;
+};
+
+/* kevent_ctl() commands */
+#define KEVENT_CTL_ADD		1	/* register (type, id) */
+#define KEVENT_CTL_REMOVE	2	/* unregister (type, id) */
+#define KEVENT_CTL_MODIFY	3	/* change event, flags, udata, param;
+					 * re-enables a dispatched kevent
+					 */
+#define KEVENT_CTL_POST		4	/* make a KEVENT_TYPE_USER kevent ready */
+
+/* Flags for struct kevent_wait_args.flags */
+#define KEVENT_WAIT_TIMEOUT	(1U << 0)	/* tv_sec/tv_nsec/clockid are valid */
+#define KEVENT_WAIT_ABSTIME	(1U << 1)	/* the timeout is an absolute time */
+
+/**
+ * struct kevent_wait_args - optional arguments of kevent_wait()
+ * @tv_sec: timeout, seconds (with KEVENT_WAIT_TIMEOUT, else zero)
+ * @tv_nsec: timeout, nanoseconds, 0..999999999 (else zero)
+ * @sigmask: user address of a sigset_t to install while waiting, or zero
+ * @sigmask_size: size of that sigset_t in bytes, zero without @sigmask
+ * @clockid: CLOCK_MONOTONIC, CLOCK_REALTIME or CLOCK_BOOTTIME
+ *	(with KEVENT_WAIT_TIMEOUT, else zero)
+ * @flags: KEVENT_WAIT_* flags
+ * @reserved: must be zero
+ *
+ * Versioned by size like struct kevent_init_args.
+ */
+struct kevent_wait_args {
+	__s64 tv_sec;
+	__s64 tv_nsec;
+	__u64 sigmask;
+	__u32 sigmask_size;
+	__u32 clockid;
+	__u32 flags;
+	__u32 reserved;
+};
+
+#define KEVENT_WAIT_ARGS_SIZE_VER0	40
+
+#endif /* _UAPI_LINUX_KEVENT_H */

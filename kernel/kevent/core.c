@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent: one kernel event queue for every kind of event.
+ *
+ * Overview
+ * --------
+ *
+ * A queue (struct kevent_user) is the object behind a kevent file
+ * descriptor.  It holds the registrations (struct kevent) made with
+ * kevent_ctl(), keyed by (type, id) in an rbtree, and a ready list of the
+ * registrations that have something to report.
+ *
+ * Each event type has one source, a struct kevent_ops in kevent_sources[]
+ * below, implemented in a file of its own.  A source attaches a kevent to
+ * whatever produces its events and calls kevent_ready() when something
+ * happens.  kevent_ready() puts the kevent on the ready list, at most once,
+ * and wakes one waiter (all of them for KEVENT_REQ_WAKEUP_ALL).  Because a
+ * kevent is queued at most once, the ready list never holds more entries
+ * than there are registrations: it cannot overflow and no event is lost.
+ *
+ * kevent_wait() takes kevents off the ready list and asks their source to
+ * ->report() what happened, copies the result to user space, lets the
+ * source ->consume() it, and then, depending on the request flags:
+ * removes the kevent (oneshot), disables it (dispatch), puts it back on
+ * the ready list so that it is checked again on the next wait
+ * (level-triggered, the default) or leaves it until its source signals
+ * again (edge-triggered).  A kevent whose source has nothing to report is
+ * dropped from the ready list; spurious kevent_ready() calls are harmless.
+ *
+ * Waiters sleep exclusively: an event wakes one of them, and only one
+ * whose min_nr can be met.  A waiter that leaves kevent ready behind on
+ * its way out passes the wakeup on to the next one.
+ *
+ * Locking
+ * -------
+ *
+ * From outer to inner:
+ *
+ *   kevent_user.mutex
+ *     source locks (whatever a source holds when it calls kevent_ready())
+ *       kevent_user.wq.lock
+ *         kevent_user.poll_wait.lock (and the locks of pollers woken there)
+ *
+ * kevent_user.mutex is a mutex because registration calls into sources
+ * that may sleep and delivery copies to user space.  It protects the tree,
+ * each kevent's ukevent and the sources' report/consume state.
+ *
+ * kevent_user.wq.lock is the spinlock of the waiters' wait queue.  It also
+ * protects the ready list and kevent.state, so that the condition a waiter
+ * sleeps on and the wakeup are under one lock.  It is taken with
+ * interrupts disabled because sources may call kevent_ready() from hard
+ * interrupt context (timers).
+ */
+
+#include <linux/anon_inodes.h>
+#include <linux/cred.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/hrtimer.h>
+#include <linux/init.h>
+#include <linux/mm.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/sysctl.h>
+#include <linux/uaccess.h>
+
+#include "kevent.h"
+
+static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_MAX + 1] = {
+	[KEVENT_TYPE_USER]	= &kevent_user_event_ops,
+};
+
+#define KEVENT_REQ_FLAGS	(KEVENT_REQ_ONESHOT | KEVENT_REQ_ET | \
+				 KEVENT_REQ_DISPATCH | KEVENT_REQ_WAKEUP_ALL)
+
+/* Upper bound for fs.kevent.max_user_kevents, see kevent_setup() */
+static unsigned long max_user_kevents __read_mostly;
+
+#ifdef CONFIG_SYSCTL
+static struct ctl_table kevent_sysctls[] = {
+	{
+		.procname	= "max_user_kevents",
+		.data		= &max_user_kevents,
+		.maxlen		= sizeof(max_user_kevents),
+		.mode		= 0644,
+		.proc_handler	= proc_doulongvec_minmax,
+	},
+};
+#endif
+
+static bool kevent_charge(struct user_struct *user)
+{
+	if (atomic_long_inc_return(&user->kevents) <= READ_ONCE(max_user_kevents))
+		return true;
+	atomic_long_dec(&user->kevents);
+	return false;
+}
+
+static void kevent_uncharge(struct user_struct *user)
+{
+	atomic_long_dec(&user->kevents);
+}
+
+/* Wake the waiters of @ku; called with ku->wq.lock held. */
+static void kevent_wake_locked(struct kevent_user *ku, bool all)
+{
+	lockdep_assert_held(&ku->wq.lock);
+
+	if (waitqueue_active(&ku->wq))
+		__wake_up_locked(&ku->wq, TASK_NORMAL, all ? 0 : 1);
+	if (waitqueue_active(&ku->poll_wait))
+		wake_up_poll(&ku->poll_wait, EPOLLIN | EPOLLRDNORM);
+}
+
+static void kevent_queue_locked(struct kevent_user *ku, struct kevent *k)
+{
+	lockdep_assert_held(&ku->wq.lock);
+
+	if (k->state & (KEVENT_QUEUED | KEVENT_DISABLED))
+		return;
+	k->state |= KEVENT_QUEUED;
+	list_add_tail(&k->ready_entry, &ku->ready);
+	ku->nr_ready++;
+	kevent_wake_locked(ku, k->uk.req_flags & KEVENT_REQ_WAKEUP_ALL);
+}
+
+static void kevent_unqueue_locked(struct kevent_user *ku, struct kevent *k)
+{
+	lockdep_assert_held(&ku->wq.lock);
+
+	if (!(k->state & KEVENT_QUEUED))
+		return;
+	k->state &= ~KEVENT_QUEUED;
+	list_del_init(&k->ready_entry);
+	ku->nr_ready--;
+}
+
+/**
+ * kevent_ready() - report activity on a kevent's source
+ * @k: the kevent
+ *
+ * Puts @k on its queue's ready list unless it is already there or
+ * disabled, and wakes a waiter.  Safe from any context, including hard
+ * interrupts; does not sleep or allocate.  What is reported is decided
+ * later by the source's ->report(), so calling this when nothing changed
+ * costs a wakeup but is otherwise harmless.
+ */
+void kevent_ready(struct kevent *k)
+{
+	struct kevent_user *ku = k->ku;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ku->wq.lock, flags);
+	kevent_queue_locked(ku, k);
+	spin_unlock_irqrestore(&ku->wq.lock, flags);
+}
+
+/* Queue @k if its source has something to report now. */
+static void kevent_check_ready(struct kevent *k)
+{
+	struct ukevent tmp = k->uk;
+
+	lockdep_assert_held(&k->ku->mutex);
+
+	if (k->ops->report(k, &tmp))
+		kevent_ready(k);
+}
+
+static int kevent_cmp(u32 type, u64 id, const struct kevent *k)
+{
+	if (type != k->uk.type)
+		return type < k->uk.type ? -1 : 1;
+	if (id != k->uk.id)
+		return id < k->uk.id ? -1 : 1;
+	return 0;
+}
+
+static struct kevent *kevent_lookup(struct kevent_user *ku, u32 type, u64 id)
+{
+	struct rb_node *n = ku->tree.rb_node;
+
+	lockdep_assert_held(&ku->mutex);
+
+	while (n) {
+		struct kevent *k = rb_entry(n, struct kevent, node);
+		int c = kevent_cmp(type, id, k);
+
+		if (!c)
+			return k;
+		n = c < 0 ? n->rb_left : n->rb_right;
+	}
+	return NULL;
+}
+
+static void kevent_insert(struct kevent_user *ku, struct kevent *new)
+{
+	struct rb_node **p = &ku->tree.rb_node, *parent = NULL;
+
+	while (*p) {
+		struct kevent *k = rb_entry(*p, struct kevent, node);
+
+		parent = *p;
+		if (kevent_cmp(new->uk.type, new->uk.id, k) < 0)
+			p = &parent->rb_left;
+		else
+			p = &parent->rb_right;
+	}
+	rb_link_node(&new->node, parent, p);
+	rb_insert_color(&new->node, &ku->tree);
+	ku->nr_kevents++;
+}
+
+/* Copy what user space may change with ADD and MODIFY. */
+static void kevent_set_request(struct kevent *k, const struct ukevent *uk)
+{
+	k->uk.udata = uk->udata;
+	k->uk.event = uk->event;
+	k->uk.req_flags = uk->req_flags;
+	memcpy(k->uk.param, uk->param, sizeof(k->uk.param));
+}
+
+static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
+		      const struct ukevent *uk)
+{
+	struct kevent *k;
+	int err;
+
+	if (kevent_lookup(ku, uk->type, uk->id))
+		return -EEXIST;
+	if (!kevent_charge(ku->user))
+		return -ENOSPC;
+
+	err = -ENOMEM;
+	k = kzalloc(sizeof(*k) + ops->priv_size, GFP_KERNEL_ACCOUNT);
+	if (!k)
+		goto out_uncharge;
+	INIT_LIST_HEAD(&k->ready_entry);
+	k->ku = ku;
+	k->ops = ops;
+	k->uk.type = uk->type;
+	k->uk.id = uk->id;
+	kevent_set_request(k, uk);
+
+	if (ops->attach) {
+		err = ops->attach(k);
+		if (err)
+			goto out_free;
+	}
+	kevent_insert(ku, k);
+	kevent_check_ready(k);
+	return 0;
+
+out_free:
+	kfree(k);
+out_uncharge:
+	kevent_uncharge(ku->user);
+	return err;
+}
+
+static void kevent_remove(struct kevent_user *ku, struct kevent *k)
+{
+	lockdep_assert_held(&ku->mutex);
+
+	rb_erase(&k->node, &ku->tree);
+	ku->nr_kevents--;
+	if (k->ops->detach)
+		k->ops->detach(k);
+
+	spin_lock_irq(&ku->wq.lock);
+	kevent_unqueue_locked(ku, k);
+	spin_unlock_irq(&ku->wq.lock);
+
+	kfree(k);
+	kevent_uncharge(ku->user);
+}
+
+static void kevent_modify(struct kevent_user *ku, struct kevent *k,
+			  const struct ukevent *uk)
+{
+	if (k->ops->modify)
+		k->ops->modify(k, uk);
+	kevent_set_request(k, uk);
+
+	spin_lock_irq(&ku->wq.lock);
+	k->state &= ~KEVENT_DISABLED;
+	spin_unlock_irq(&ku->wq.lock);
+
+	kevent_check_ready(k);
+}
+
+/* Validate what every command has in common; returns the source. */
+static const struct kevent_ops *kevent_validate(unsigned int cmd,
+						const struct ukevent *uk)
+{
+	const struct kevent_ops *ops;
+	int err;
+
+	if (!uk->type || uk->type > KEVENT_TYPE_MAX)
+		return ERR_PTR(-EINVAL);
+	if (uk->reserved || (uk->req_flags & ~KEVENT_REQ_FLAGS))
+		return ERR_PTR(-EINVAL);
+	if ((uk->req_flags & KEVENT_REQ_ONESHOT) &&
+	    (uk->req_flags & KEVENT_REQ_DISPATCH))
+		return ERR_PTR(-EINVAL);
+
+	ops = kevent_sources[uk->type];
+	if (!ops)
+		return ERR_PTR(-EOPNOTSUPP);
+
+	switch (cmd) {
+	case KEVENT_CTL_ADD:
+	case KEVENT_CTL_MODIFY:
+		if (uk->event & ~ops->event_mask)
+			return ERR_PTR(-EINVAL);
+		break;
+	case KEVENT_CTL_POST:
+		if (!ops->post)
+			return ERR_PTR(-EINVAL);
+		fallthrough;
+	default:
+		return ops;
+	}
+
+	if (ops->check) {
+		err = ops->check(uk);
+		if (err)
+			return ERR_PTR(err);
+	} else if (uk->param[0] || uk->param[1]) {
+		return ERR_PTR(-EINVAL);
+	}
+	return ops;
+}
+
+/**
+ * kevent_ctl_entry() - apply one kevent_ctl() entry to a queue
+ * @ku: the queue
+ * @cmd: KEVENT_CTL_*, already checked by the caller
+ * @uk: the entry, in kernel memory
+ *
+ * Either applies the entry completely or fails leaving the queue as it
+ * was.
+ *
+ * Return: 0 or a negative errno.
+ */
+int kevent_ctl_entry(struct kevent_user *ku, unsigned int cmd,
+		     const struct ukevent *uk)
+{
+	const struct kevent_ops *ops;
+	struct kevent *k;
+	int err = 0;
+
+	ops = kevent_validate(cmd, uk);
+	if (IS_ERR(ops))
+		return PTR_ERR(ops);
+
+	mutex_lock(&ku->mutex);
+	if (cmd == KEVENT_CTL_ADD) {
+		err = kevent_add(ku, ops, uk);
+		goto out;
+	}
+
+	k = kevent_lookup(ku, uk->type, uk->id);
+	if (!k) {
+		err = -ENOENT;
+		goto out;
+	}
+
+	switch (cmd) {
+	case KEVENT_CTL_REMOVE:
+		kevent_remove(ku, k);
+		break;
+	case KEVENT_CTL_MODIFY:
+		kevent_modify(ku, k, uk);
+		break;
+	case KEVENT_CTL_POST:
+		err = ops->post(k, uk);
+		break;
+	}
+out:
+	mutex_unlock(&ku->mutex);
+	return err;
+}
+
+/*
+ * @k was reported: apply its request flags.  Level-triggered kevents go on
+ * @requeue, to be checked again by the next wait rather than this one.
+ */
+static void kevent_reported(struct kevent_user *ku, struct kevent *k,
+			    struct list_head *requeue, unsigned int *nr_requeue)
+{
+	u32 flags = k->uk.req_flags;
+
+	if (flags & KEVENT_REQ_ONESHOT) {
+		kevent_remove(ku, k);
+		return;
+	}
+
+	spin_lock_irq(&ku->wq.lock);
+	if (flags & KEVENT_REQ_DISPATCH) {
+		k->state |= KEVENT_DISABLED;
+		kevent_unqueue_locked(ku, k);
+	} else if (!(flags & KEVENT_REQ_ET) && !(k->state & KEVENT_QUEUED)) {
+		k->state |= KEVENT_QUEUED;
+		list_add_tail(&k->ready_entry, requeue);
+		(*nr_requeue)++;
+	}
+	spin_unlock_irq(&ku->wq.lock);
+}
+
+/*
+ * Report up to @max ready kevents to @events.  Returns how many were
+ * copied, or -EFAULT if the first copy failed; a kevent whose copy failed
+ * stays ready with its state untouched.
+ */
+static int kevent_deliver(struct kevent_user *ku, struct ukevent __user *events,
+			  unsigned int max)
+{
+	unsigned int nr_requeue = 0;
+	LIST_HEAD(requeue);
+	struct ukevent out;
+	struct kevent *k;
+	int n = 0;
+
+	mutex_lock(&ku->mutex);
+	while (n < max) {
+		spin_lock_irq(&ku->wq.lock);
+		k = list_first_entry_or_null(&ku->ready, struct kevent,
+					     ready_entry);
+		if (k)
+			kevent_unqueue_locked(ku, k);
+		spin_unlock_irq(&ku->wq.lock);
+		if (!k)
+			break;
+
+		out = k->uk;
+		out.event = 0;
+		out.ret_flags = 0;
+		out.ret_data = 0;
+		if (!k->ops->report(k, &out))
+			continue;
+
+		if (copy_to_user(&events[n], &out, sizeof(out))) {
+			spin_lock_irq(&ku->wq.lock);
+			if (!(k->state & KEVENT_QUEUED)) {
+				k->state |= KEVENT_QUEUED;
+				list_add(&k->ready_entry, &ku->ready);
+				ku->nr_ready++;
+			}
+			spin_unlock_irq(&ku->wq.lock);
+			if (!n)
+				n = -EFAULT;
+			break;
+		}
+		n++;
+		if (k->ops->consume)
+			k->ops->consume(k, &out);
+		kevent_reported(ku, k, &requeue, &nr_requeue);
+	}
+
+	spin_lock_irq(&ku->wq.lock);
+	/*
+	 * Whatever is ready now arrived for someone else, or is more than we
+	 * took: pass the wakeup on.  Our own level-triggered kevents do not
+	 * count, they go back without waking anybody.
+	 */
+	if (!list_empty(&ku->ready))
+		kevent_wake_locked(ku, false);
+	list_splice_tail(&requeue, &ku->ready);
+	ku->nr_ready += nr_requeue;
+	spin_unlock_irq(&ku->wq.lock);
+	mutex_unlock(&ku->mutex);
+	return n;
+}
+
+struct kevent_waiter {
+	struct wait_queue_entry	wq;
+	struct kevent_user	*ku;
+	unsigned int		need;
+	bool			woken;
+};
+
+/*
+ * Wake a waiter only if it can return: an exclusive wakeup that a waiter
+ * refuses goes on to the next one.  A waiter that accepted a wakeup tries
+ * delivery even if another took the events meanwhile, so that a wakeup is
+ * never lost.  Called with ku->wq.lock held.
+ */
+static int kevent_wake_function(struct wait_queue_entry *wq, unsigned int mode,
+				int sync, void *key)
+{
+	struct kevent_waiter *w = container_of(wq, struct kevent_waiter, wq);
+
+	if (w->ku->nr_ready < w->need)
+		return 0;
+	w->woken = true;
+	return autoremove_wake_function(wq, mode, sync, key);
+}
+
+/*
+ * Sleep until @need kevents are ready, a signal arrives or @expires
+ * passes.  Returns 0, -EINTR or -ETIMEDOUT.
+ */
+static int kevent_sleep(struct kevent_user *ku, unsigned int need,
+			ktime_t *expires, clockid_t clock)
+{
+	struct kevent_waiter w = { .ku = ku, .need = need };
+	bool timed_out = false;
+	int ret = 0;
+
+	init_waitqueue_func_entry(&w.wq, kevent_wake_function);
+	w.wq.private = current;
+	INIT_LIST_HEAD(&w.wq.entry);
+
+	spin_lock_irq(&ku->wq.lock);
+	for (;;) {
+		if (w.woken || ku->nr_ready >= need)
+			break;
+		if (signal_pending(current)) {
+			ret = -EINTR;
+			break;
+		}
+		if (timed_out) {
+			ret = -ETIMEDOUT;
+			break;
+		}
+		if (list_empty(&w.wq.entry))
+			__add_wait_queue_exclusive(&ku->wq, &w.wq);
+		set_current_state(TASK_INTERRUPTIBLE);
+		spin_unlock_irq(&ku->wq.lock);
+
+		if (!schedule_hrtimeout_range_clock(expires,
+						    current->timer_slack_ns,
+						    HRTIMER_MODE_ABS, clock))
+			timed_out = true;
+
+		spin_lock_irq(&ku->wq.lock);
+	}
+	if (!list_empty(&w.wq.entry))
+		__remove_wait_queue(&ku->wq, &w.wq);
+	spin_unlock_irq(&ku->wq.lock);
+	__set_current_state(TASK_RUNNING);
+	return ret;
+}
+
+/**
+ * kevent_wait_events() - wait for and report events of a queue
+ * @ku: the queue
+ * @min_nr: wait until this many events were reported (0: do not wait)
+ * @max_nr: report at most this many, 1 or more
+ * @events: user array of @max_nr entries
+ * @expires: absolute timeout on @clock, or NULL to wait without one
+ * @clock: CLOCK_MONOTONIC, CLOCK_REALTIME or CLOCK_BOOTTIME
+ * @nonblock: never sleep
+ *
+ * Return: the number of events reported, which may be less than @min_nr
+ * if the timeout passed.  -EINTR if a signal arrived before any event,
+ * -EAGAIN if @nonblock and there was none, -EFAULT if @events could not be
+ * written.
+ */
+int kevent_wait_events(struct kevent_user *ku, unsigned int min_nr,
+		       unsigned int max_nr, struct ukevent __user *events,
+		       ktime_t *expires, clockid_t clock, bool nonblock)
+{
+	unsigned int got = 0;
+	int n, err;
+
+	for (;;) {
+		n = kevent_deliver(ku, events + got, max_nr - got);
+		if (n < 0)
+			return got ? got : n;
+		got += n;
+		if (got >= min_nr || got == max_nr || nonblock)
+			break;
+
+		err = kevent_sleep(ku, min_nr - got, expires, clock);
+		if (err == -EINTR && !got)
+			return -EINTR;
+		if (err) {
+			/* last chance for what arrived meanwhile */
+			n = kevent_deliver(ku, events + got, max_nr - got);
+			if (n > 0)
+				got += n;
+			break;
+		}
+	}
+	if (nonblock && !got)
+		return -EAGAIN;
+	return got;
+}
+
+static int kevent_release(struct inode *inode, struct file *file)
+{
+	struct kevent_user *ku = file->private_data;
+	struct rb_node *n;
+
+	mutex_lock(&ku->mutex);
+	while ((n = rb_first(&ku->tree))) {
+		kevent_remove(ku, rb_entry(n, struct kevent, node));
+		cond_resched();
+	}
+	mutex_unlock(&ku->mutex);
+
+	free_uid(ku->user);
+	kfree(ku);
+	return 0;
+}
+
+static __poll_t kevent_poll(struct file *file, poll_table *wait)
+{
+	struct kevent_user *ku = file->private_data;
+
+	poll_wait(file, &ku->poll_wait, wait);
+	return READ_ONCE(ku->nr_ready) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
+#ifdef CONFIG_PROC_FS
+static void kevent_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	struct kevent_user *ku = file->private_data;
+	struct rb_node *n;
+
+	mutex_lock(&ku->mutex);
+	for (n = rb_first(&ku->tree); n; n = rb_next(n)) {
+		struct kevent *k = rb_entry(n, struct kevent, node);
+
+		seq_printf(m, "type:%u id:%llu event:%x flags:%x udata:%llx state:%x\n",
+			   k->uk.type, k->uk.id, k->uk.event, k->uk.req_flags,
+			   k->uk.udata, READ_ONCE(k->state));
+	}
+	mutex_unlock(&ku->mutex);
+}
+#endif
+
+static const struct file_operations kevent_fops = {
+	.release	= kevent_release,
+	.poll		= kevent_poll,
+	.llseek		= noop_llseek,
+#ifdef CONFIG_PROC_FS
+	.show_fdinfo	= kevent_show_fdinfo,
+#endif
+};
+
+/**
+ * kevent_user_from_file() - the queue behind a file
+ * @file: any file
+ *
+ * Return: the queue if @file is a kevent fd, else NULL.
+ */
+struct kevent_user *kevent_user_from_file(struct file *file)
+{
+	return file->f_op == &kevent_fops ? file->private_data : NULL;
+}
+
+/**
+ * kevent_create() - create a queue and a file descriptor for it
+ * @flags: KEVENT_INIT_* flags, already validated
+ *
+ * Return: the new file descriptor or a negative errno.
+ */
+int kevent_create(u64 flags)
+{
+	struct kevent_user *ku;
+	int fd, f_flags = O_RDWR;
+
+	if (flags & KEVENT_INIT_CLOEXEC)
+		f_flags |= O_CLOEXEC;
+	if (flags & KEVENT_INIT_NONBLOCK)
+		f_flags |= O_NONBLOCK;
+
+	ku = kzalloc(sizeof(*ku), GFP_KERNEL_ACCOUNT);
+	if (!ku)
+		return -ENOMEM;
+	mutex_init(&ku->mutex);
+	ku->tree = RB_ROOT;
+	init_waitqueue_head(&ku->wq);
+	INIT_LIST_HEAD(&ku->ready);
+	init_waitqueue_head(&ku->poll_wait);
+	ku->user = get_current_user();
+
+	fd = anon_inode_getfd("[kevent]", &kevent_fops, ku, f_flags);
+	if (fd < 0) {
+		free_uid(ku->user);
+		kfree(ku);
+	}
+	return fd;
+}
+
+static int __init kevent_setup(void)
+{
+	struct sysinfo si;
+
+	BUILD_BUG_ON(sizeof(struct ukevent) != 64);
+
+	/* Like epoll: at most 4% of low memory in registrations per user */
+	si_meminfo(&si);
+	max_user_kevents = (((si.totalram - si.totalhigh) / 25) << PAGE_SHIFT) /
+		(sizeof(struct kevent) + 64);
+#ifdef CONFIG_SYSCTL
+	register_sysctl("fs/kevent", kevent_sysctls);
+#endif
+	return 0;
+}
+fs_initcall(kevent_setup);

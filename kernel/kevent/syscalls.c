@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent: system call entry points.  Only argument copying and checking
+ * lives here; the queue itself is in core.c.
+ */
+
+#include <linux/compat.h>
+#include <linux/file.h>
+#include <linux/sched/signal.h>
+#include <linux/syscalls.h>
+#include <linux/time64.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+
+#include "kevent.h"
+
+#define KEVENT_INIT_FLAGS	(KEVENT_INIT_CLOEXEC | KEVENT_INIT_NONBLOCK)
+#define KEVENT_WAIT_FLAGS	(KEVENT_WAIT_TIMEOUT | KEVENT_WAIT_ABSTIME)
+
+/* Most entries one kevent_ctl() or kevent_wait() call may take */
+#define KEVENT_BATCH_MAX	(1U << 16)
+
+static void kevent_check_abi(void)
+{
+	BUILD_BUG_ON(sizeof(struct kevent_init_args) !=
+		     KEVENT_INIT_ARGS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct kevent_wait_args) !=
+		     KEVENT_WAIT_ARGS_SIZE_VER0);
+	BUILD_BUG_ON(sizeof(struct ukevent) != 64);
+	BUILD_BUG_ON(offsetof(struct ukevent, ret_data) != 32);
+	BUILD_BUG_ON(offsetof(struct ukevent, reserved) != 56);
+}
+
+/*
+ * Copy a size-versioned argument structure: smaller than its first
+ * version is -EINVAL, larger than a page -E2BIG, and bytes beyond what
+ * this kernel knows must be zero (-E2BIG).
+ */
+static int kevent_copy_args(void *dst, size_t ksize, size_t ver0,
+			    const void __user *src, size_t usize)
+{
+	if (usize < ver0)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, src, usize);
+}
+
+SYSCALL_DEFINE2(kevent_init, const struct kevent_init_args __user *, uargs,
+		size_t, usize)
+{
+	struct kevent_init_args args;
+	int err;
+
+	kevent_check_abi();
+
+	err = kevent_copy_args(&args, sizeof(args), KEVENT_INIT_ARGS_SIZE_VER0,
+			       uargs, usize);
+	if (err)
+		return err;
+	if (args.flags & ~KEVENT_INIT_FLAGS)
+		return -EINVAL;
+
+	return kevent_create(args.flags);
+}
+
+/* Mark a failed entry so that user space sees which one and why. */
+static void kevent_ctl_set_error(struct ukevent __user *uk, int err)
+{
+	/* Best effort: the return value already tells the entry failed. */
+	if (put_user(KEVENT_RET_ERROR, &uk->ret_flags) ||
+	    put_user((u64)-err, &uk->ret_data))
+		return;
+}
+
+SYSCALL_DEFINE4(kevent_ctl, int, fd, unsigned int, cmd, unsigned int, num,
+		struct ukevent __user *, events)
+{
+	CLASS(fd, f)(fd);
+	struct kevent_user *ku;
+	struct ukevent uk;
+	unsigned int i;
+	int err = 0;
+
+	if (fd_empty(f))
+		return -EBADF;
+	ku = kevent_user_from_file(fd_file(f));
+	if (!ku)
+		return -EINVAL;
+	if (cmd < KEVENT_CTL_ADD || cmd > KEVENT_CTL_POST)
+		return -EINVAL;
+	if (num > KEVENT_BATCH_MAX)
+		return -EINVAL;
+
+	for (i = 0; i < num; i++) {
+		if (copy_from_user(&uk, &events[i], sizeof(uk))) {
+			err = -EFAULT;
+			break;
+		}
+		err = kevent_ctl_entry(ku, cmd, &uk);
+		if (err) {
+			kevent_ctl_set_error(&events[i], err);
+			break;
+		}
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	/* i is unsigned: keep err negative rather than "i ? i : err". */
+	if (i)
+		return i;
+	return err;
+}
+
+static clockid_t kevent_wait_clock(u32 clockid)
+{
+	switch (clockid) {
+	case CLOCK_MONOTONIC:
+	case CLOCK_REALTIME:
+	case CLOCK_BOOTTIME:
+		return clockid;
+	default:
+		return -1;
+	}
+}
+
+/* Turn the timeout of @args into an absolute time on its clock. */
+static int kevent_wait_timeout(const struct kevent_wait_args *args,
+			       ktime_t *expires)
+{
+	struct timespec64 ts = {
+		.tv_sec = args->tv_sec,
+		.tv_nsec = args->tv_nsec,
+	};
+
+	if (kevent_wait_clock(args->clockid) < 0)
+		return -EINVAL;
+	if (!timespec64_valid(&ts))
+		return -EINVAL;
+
+	*expires = timespec64_to_ktime(ts);
+	if (args->flags & KEVENT_WAIT_ABSTIME)
+		return 0;
+
+	switch (args->clockid) {
+	case CLOCK_MONOTONIC:
+		*expires = ktime_add_safe(ktime_get(), *expires);
+		break;
+	case CLOCK_REALTIME:
+		*expires = ktime_add_safe(ktime_get_real(), *expires);
+		break;
+	case CLOCK_BOOTTIME:
+		*expires = ktime_add_safe(ktime_get_boottime(), *expires);
+		break;
+	}
+	return 0;
+}
+
+static int kevent_wait_check(const struct kevent_wait_args *args)
+{
+	if (args->reserved || (args->flags & ~KEVENT_WAIT_FLAGS))
+		return -EINVAL;
+	if (!(args->flags & KEVENT_WAIT_TIMEOUT) &&
+	    (args->tv_sec || args->tv_nsec || args->clockid ||
+	     (args->flags & KEVENT_WAIT_ABSTIME)))
+		return -EINVAL;
+	if (!args->sigmask && args->sigmask_size)
+		return -EINVAL;
+	return 0;
+}
+
+static int kevent_set_sigmask(const struct kevent_wait_args *args)
+{
+	void __user *mask = u64_to_user_ptr(args->sigmask);
+
+#ifdef CONFIG_COMPAT
+	if (in_compat_syscall())
+		return set_compat_user_sigmask(mask, args->sigmask_size);
+#endif
+	return set_user_sigmask(mask, args->sigmask_size);
+}
+
+SYSCALL_DEFINE6(kevent_wait, int, fd, unsigned int, min_nr,
+		unsigned int, max_nr, struct ukevent __user *, events,
+		const struct kevent_wait_args __user *, uargs, size_t, usize)
+{
+	struct kevent_wait_args args = {};
+	CLASS(fd, f)(fd);
+	ktime_t expires, *to = NULL;
+	struct kevent_user *ku;
+	clockid_t clock = CLOCK_MONOTONIC;
+	int ret;
+
+	if (fd_empty(f))
+		return -EBADF;
+	ku = kevent_user_from_file(fd_file(f));
+	if (!ku)
+		return -EINVAL;
+	if (!max_nr || max_nr > KEVENT_BATCH_MAX || min_nr > max_nr)
+		return -EINVAL;
+	if (!access_ok(events, (size_t)max_nr * sizeof(*events)))
+		return -EFAULT;
+
+	if (uargs) {
+		ret = kevent_copy_args(&args, sizeof(args),
+				       KEVENT_WAIT_ARGS_SIZE_VER0, uargs, usize);
+		if (ret)
+			return ret;
+		ret = kevent_wait_check(&args);
+		if (ret)
+			return ret;
+	} else if (usize) {
+		return -EINVAL;
+	}
+
+	if (args.flags & KEVENT_WAIT_TIMEOUT) {
+		ret = kevent_wait_timeout(&args, &expires);
+		if (ret)
+			return ret;
+		to = &expires;
+		clock = args.clockid;
+	}
+
+	if (args.sigmask) {
+		ret = kevent_set_sigmask(&args);
+		if (ret)
+			return ret;
+	}
+
+	ret = kevent_wait_events(ku, min_nr, max_nr, events, to, clock,
+				 fd_file(f)->f_flags & O_NONBLOCK);
+
+	if (args.sigmask)
+		restore_saved_sigmask_unless(ret == -EINTR);
+	return ret;
+}

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-2.0
+# Common settings for the kevent scripts; sourced, not run.
+
+set -euo pipefail
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Everything expensive lives outside the checkout so that a fresh clone
+# reuses it: the pristine base, the assembled tree, build dirs, ccache.
+CACHE=${KEVENT_CACHE:-/var/cache/kevent}
+BASE_TARBALL=/usr/src/linux-source-6.12.tar.xz
+PRISTINE=$CACHE/pristine		# extracted base, never built in
+TREE=$CACHE/tree			# git: base commit + our series
+OUT=$TOP/out
+JOBS=${JOBS:-$(nproc)}
+export CCACHE_DIR=${CCACHE_DIR:-$CACHE/ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
+export CCACHE_BASEDIR=$CACHE
+export CCACHE_NOHASHDIR=1
+
+say() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Run "$@" with an exclusive lock on the cache: one build at a time.
+with_cache_lock() {
+	mkdir -p "$CACHE"
+	exec 9>"$CACHE/.lock"
+	flock 9
+	"$@"
+}
+
+# Install Debian packages that are missing; quiet when all are there.
+need_pkgs() {
+	local missing=() p
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
+			grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	say "installing ${missing[*]}"
+	[ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${missing[*]}"
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+base_version() {
+	make -s -C "$PRISTINE" kernelversion
+}

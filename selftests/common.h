@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kevent selftests: raw system call wrappers and small helpers.
+ */
+#ifndef _KEVENT_SELFTEST_COMMON_H
+#define _KEVENT_SELFTEST_COMMON_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/kevent.h>
+
+#ifndef __NR_kevent_init
+#define __NR_kevent_init	463
+#define __NR_kevent_ctl		464
+#define __NR_kevent_wait	465
+#endif
+
+static inline int sys_kevent_init(const struct kevent_init_args *args,
+				  size_t size)
+{
+	return syscall(__NR_kevent_init, args, size);
+}
+
+static inline int sys_kevent_ctl(int fd, unsigned int cmd, unsigned int num,
+				 struct ukevent *events)
+{
+	return syscall(__NR_kevent_ctl, fd, cmd, num, events);
+}
+
+static inline int sys_kevent_wait(int fd, unsigned int min_nr,
+				  unsigned int max_nr, struct ukevent *events,
+				  const struct kevent_wait_args *args,
+				  size_t size)
+{
+	return syscall(__NR_kevent_wait, fd, min_nr, max_nr, events, args,
+		       size);
+}
+
+/* A new queue with @flags, or -1 with errno set. */
+static inline int kq_new(__u64 flags)
+{
+	struct kevent_init_args args = { .flags = flags };
+
+	return sys_kevent_init(&args, sizeof(args));
+}
+
+static inline struct ukevent kev_user(__u64 id, __u32 req_flags, __u64 udata)
+{
+	struct ukevent uk = {
+		.id = id,
+		.udata = udata,
+		.type = KEVENT_TYPE_USER,
+		.req_flags = req_flags,
+	};
+	return uk;
+}
+
+/* One kevent_ctl() entry; 0 or -1 with errno set, like a plain call. */
+static inline int kq_ctl1(int fd, unsigned int cmd, struct ukevent uk)
+{
+	int ret = sys_kevent_ctl(fd, cmd, 1, &uk);
+
+	return ret == 1 ? 0 : -1;
+}
+
+static inline int user_add(int fd, __u64 id, __u32 req_flags, __u64 udata)
+{
+	return kq_ctl1(fd, KEVENT_CTL_ADD, kev_user(id, req_flags, udata));
+}
+
+static inline int user_post(int fd, __u64 id, __u32 bits)
+{
+	struct ukevent uk = kev_user(id, 0, 0);
+
+	uk.event = bits;
+	return kq_ctl1(fd, KEVENT_CTL_POST, uk);
+}
+
+static inline int kq_remove(int fd, __u32 type, __u64 id)
+{
+	struct ukevent uk = { .type = type, .id = id };
+
+	return kq_ctl1(fd, KEVENT_CTL_REMOVE, uk);
+}
+
+/* Wait with a relative CLOCK_MONOTONIC timeout in milliseconds; -1: none. */
+static inline int kq_wait_ms(int fd, unsigned int min_nr, unsigned int max_nr,
+			     struct ukevent *events, long ms)
+{
+	struct kevent_wait_args args = {
+		.tv_sec = ms / 1000,
+		.tv_nsec = (ms % 1000) * 1000000,
+		.clockid = CLOCK_MONOTONIC,
+		.flags = KEVENT_WAIT_TIMEOUT,
+	};
+
+	if (ms < 0)
+		return sys_kevent_wait(fd, min_nr, max_nr, events, NULL, 0);
+	return sys_kevent_wait(fd, min_nr, max_nr, events, &args,
+			       sizeof(args));
+}
+
+static inline __s64 now_ns(clockid_t clock)
+{
+	struct timespec ts;
+
+	clock_gettime(clock, &ts);
+	return (__s64)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Number of registrations listed in /proc/self/fdinfo/@fd. */
+static inline int kq_fdinfo_count(int fd)
+{
+	char path[64], line[256];
+	int n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "type:", 5))
+			n++;
+	fclose(f);
+	return n;
+}
+
+#endif /* _KEVENT_SELFTEST_COMMON_H */
