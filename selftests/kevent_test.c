@@ -648,11 +648,11 @@ TEST_F(kq_clock, absolute_timeout_in_the_past)
 
 /* Signal mask */
 
-static volatile sig_atomic_t got_usr1;
+static int got_usr1;
 
 static void on_usr1(int sig)
 {
-	got_usr1 = 1;
+	__atomic_store_n(&got_usr1, 1, __ATOMIC_SEQ_CST);
 }
 
 struct killer {
@@ -701,7 +701,7 @@ TEST_F(kq, sigmask_unblocks_and_interrupts)
 	ASSERT_EQ(0, pthread_create(&t, NULL, kill_later, &k));
 	EXPECT_EQ(-1, wait_sigmask(self->fd, &waitmask, 5000));
 	EXPECT_EQ(EINTR, errno);
-	EXPECT_EQ(1, got_usr1);
+	EXPECT_EQ(1, __atomic_load_n(&got_usr1, __ATOMIC_SEQ_CST));
 	pthread_join(t, NULL);
 }
 
@@ -720,7 +720,7 @@ TEST_F(kq, sigmask_blocks_during_wait)
 	ASSERT_EQ(0, pthread_create(&t, NULL, kill_later, &k));
 	EXPECT_EQ(0, wait_sigmask(self->fd, &waitmask, 300));
 	/* The original mask is back and the handler ran on return. */
-	EXPECT_EQ(1, got_usr1);
+	EXPECT_EQ(1, __atomic_load_n(&got_usr1, __ATOMIC_SEQ_CST));
 	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, NULL, &cur));
 	EXPECT_EQ(0, sigismember(&cur, SIGUSR1));
 	pthread_join(t, NULL);

@@ -27,9 +27,11 @@
  * again (edge-triggered).  A kevent whose source has nothing to report is
  * dropped from the ready list; spurious kevent_ready() calls are harmless.
  *
- * Waiters sleep exclusively: an event wakes one of them, and only one
- * whose min_nr can be met.  A waiter that leaves kevent ready behind on
- * its way out passes the wakeup on to the next one.
+ * kevent_wait() sleepers and pollers of the queue fd (poll, select, epoll,
+ * another kevent queue) share one wait queue.  Pollers are woken by every
+ * event.  Sleepers wait exclusively, queued behind the pollers: an event
+ * wakes one of them, and only one whose min_nr can be met.  A sleeper that
+ * leaves kevents ready behind on its way out passes the wakeup on.
  *
  * Locking
  * -------
@@ -39,17 +41,17 @@
  *   kevent_user.mutex
  *     source locks (whatever a source holds when it calls kevent_ready())
  *       kevent_user.wq.lock
- *         kevent_user.poll_wait.lock (and the locks of pollers woken there)
+ *         the locks of pollers woken from it (epoll's ep->lock, ...)
  *
  * kevent_user.mutex is a mutex because registration calls into sources
  * that may sleep and delivery copies to user space.  It protects the tree,
  * each kevent's ukevent and the sources' report/consume state.
  *
- * kevent_user.wq.lock is the spinlock of the waiters' wait queue.  It also
- * protects the ready list and kevent.state, so that the condition a waiter
- * sleeps on and the wakeup are under one lock.  It is taken with
- * interrupts disabled because sources may call kevent_ready() from hard
- * interrupt context (timers).
+ * kevent_user.wq.lock is the spinlock of the wait queue.  It also protects
+ * the ready list and kevent.state, so that the condition a waiter or a
+ * poller checks and the wakeup are under one lock and no barrier is
+ * needed.  It is taken with interrupts disabled because sources may call
+ * kevent_ready() from hard interrupt context (timers).
  */
 
 #include <linux/anon_inodes.h>
@@ -105,15 +107,16 @@ static void kevent_uncharge(struct user_struct *user)
 	atomic_long_dec(&user->kevents);
 }
 
-/* Wake the waiters of @ku; called with ku->wq.lock held. */
+/*
+ * Wake every poller and one sleeper, or all sleepers.  The wait queue's
+ * own lock is held, so checking waitqueue_active() first needs no barrier.
+ */
 static void kevent_wake_locked(struct kevent_user *ku, bool all)
 {
 	lockdep_assert_held(&ku->wq.lock);
 
 	if (waitqueue_active(&ku->wq))
 		__wake_up_locked(&ku->wq, TASK_NORMAL, all ? 0 : 1);
-	if (waitqueue_active(&ku->poll_wait))
-		wake_up_poll(&ku->poll_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 static void kevent_queue_locked(struct kevent_user *ku, struct kevent *k)
@@ -527,8 +530,9 @@ static int kevent_sleep(struct kevent_user *ku, unsigned int need,
 			ret = -ETIMEDOUT;
 			break;
 		}
+		/* Exclusive waiters go behind the pollers, who must all wake. */
 		if (list_empty(&w.wq.entry))
-			__add_wait_queue_exclusive(&ku->wq, &w.wq);
+			__add_wait_queue_entry_tail_exclusive(&ku->wq, &w.wq);
 		set_current_state(TASK_INTERRUPTIBLE);
 		spin_unlock_irq(&ku->wq.lock);
 
@@ -613,7 +617,11 @@ static __poll_t kevent_poll(struct file *file, poll_table *wait)
 {
 	struct kevent_user *ku = file->private_data;
 
-	poll_wait(file, &ku->poll_wait, wait);
+	/*
+	 * Queued under ku->wq.lock, which kevent_ready() holds while it
+	 * changes nr_ready and wakes: no wakeup can be missed.
+	 */
+	poll_wait(file, &ku->wq, wait);
 	return READ_ONCE(ku->nr_ready) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
@@ -678,7 +686,6 @@ int kevent_create(u64 flags)
 	ku->tree = RB_ROOT;
 	init_waitqueue_head(&ku->wq);
 	INIT_LIST_HEAD(&ku->ready);
-	init_waitqueue_head(&ku->poll_wait);
 	ku->user = get_current_user();
 
 	fd = anon_inode_getfd("[kevent]", &kevent_fops, ku, f_flags);

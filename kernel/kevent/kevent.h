@@ -20,21 +20,20 @@ struct user_struct;
  * struct kevent_user - one event queue, the object behind a kevent fd
  * @mutex: serialises registration changes and event delivery
  * @tree: registered kevents keyed by (type, id); under @mutex
- * @wq: kevent_wait() sleepers; @wq.lock also guards @ready, @nr_ready
- *	and every kevent's @state
+ * @wq: kevent_wait() sleepers (exclusive, at the tail) and pollers of the
+ *	queue fd; @wq.lock also guards @ready, @nr_ready and every kevent's
+ *	state
  * @ready: kevents with something to report, each at most once
  * @nr_ready: length of @ready
- * @poll_wait: poll(), select() and epoll waiters on the queue fd
  * @user: the user charged for the registrations
  * @nr_kevents: registrations in @tree; under @mutex
  */
 struct kevent_user {
-	struct mutex		mutex;
+	struct mutex		mutex;		/* see core.c, Locking */
 	struct rb_root		tree;
 	wait_queue_head_t	wq;
 	struct list_head	ready;
 	unsigned int		nr_ready;
-	wait_queue_head_t	poll_wait;
 	struct user_struct	*user;
 	unsigned int		nr_kevents;
 };

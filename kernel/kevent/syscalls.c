@@ -18,7 +18,7 @@
 #define KEVENT_WAIT_FLAGS	(KEVENT_WAIT_TIMEOUT | KEVENT_WAIT_ABSTIME)
 
 /* Most entries one kevent_ctl() or kevent_wait() call may take */
-#define KEVENT_BATCH_MAX	(1U << 16)
+#define KEVENT_BATCH_MAX	65536U
 
 static void kevent_check_abi(void)
 {
@@ -76,11 +76,11 @@ static void kevent_ctl_set_error(struct ukevent __user *uk, int err)
 SYSCALL_DEFINE4(kevent_ctl, int, fd, unsigned int, cmd, unsigned int, num,
 		struct ukevent __user *, events)
 {
-	CLASS(fd, f)(fd);
 	struct kevent_user *ku;
 	struct ukevent uk;
 	unsigned int i;
 	int err = 0;
+	CLASS(fd, f)(fd);
 
 	if (fd_empty(f))
 		return -EBADF;
@@ -185,11 +185,11 @@ SYSCALL_DEFINE6(kevent_wait, int, fd, unsigned int, min_nr,
 		const struct kevent_wait_args __user *, uargs, size_t, usize)
 {
 	struct kevent_wait_args args = {};
-	CLASS(fd, f)(fd);
+	clockid_t clock = CLOCK_MONOTONIC;
 	ktime_t expires, *to = NULL;
 	struct kevent_user *ku;
-	clockid_t clock = CLOCK_MONOTONIC;
 	int ret;
+	CLASS(fd, f)(fd);
 
 	if (fd_empty(f))
 		return -EBADF;
