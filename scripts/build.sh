@@ -30,12 +30,16 @@ build() {
 	"$TREE/scripts/kconfig/merge_config.sh" -m -O "$tmp" "$tmp/.config" \
 		"${frags[@]}" >/dev/null
 	"${mk[@]}" O="$tmp" olddefconfig >/dev/null
-	for sym in $(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=y$/\1/p'); do
-		grep -qx "$sym=y" "$tmp/.config" || die "$flavour: $sym=y did not stick (dependency missing?)"
-	done
-	for sym in $(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=n$/\1/p'); do
-		! grep -q "^$sym=y" "$tmp/.config" || die "$flavour: $sym=n did not stick"
-	done
+	# Every symbol the fragments set (the last setting wins) must stick.
+	while read -r sym val; do
+		case $val in
+		y) grep -qx "$sym=y" "$tmp/.config" ||
+			die "$flavour: $sym=y did not stick (dependency missing?)" ;;
+		n) ! grep -q "^$sym=y" "$tmp/.config" ||
+			die "$flavour: $sym=n did not stick" ;;
+		esac
+	done < <(cat "${frags[@]}" | sed -n 's/^\(CONFIG_[A-Z0-9_]*\)=\([yn]\)$/\1 \2/p' |
+		 awk '{ v[$1] = $2 } END { for (s in v) print s, v[s] }')
 	cmp -s "$tmp/.config" "$obj/.config" || cp "$tmp/.config" "$obj/.config"
 	rm -rf "$tmp"
 

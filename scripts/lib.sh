@@ -2,6 +2,9 @@
 # Common settings for the kevent scripts; sourced, not run.
 
 set -euo pipefail
+# Debian's tools first: the kernel's Python helpers (checkpatch's
+# spdxcheck) need Debian's python3-ply and python3-git.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # Everything expensive lives outside the checkout so that a fresh clone

@@ -1,19 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the selftests and the demo statically against the assembled
-# tree's uapi headers and pack them with busybox and initramfs/init into
-# out/initramfs.cpio.gz (the same userland serves every kernel flavour).
+# Build the selftests, as 64- and 32-bit programs, and the demo statically
+# against the assembled tree's uapi headers; pack them with busybox and
+# initramfs/init into out/initramfs.cpio.gz (one userland for every kernel).
 . "$(dirname "$0")/lib.sh"
 
-need_pkgs busybox-static gcc make libc6-dev cpio gzip
+need_pkgs busybox-static gcc gcc-multilib make libc6-dev cpio gzip
 
 hdr=$OUT/vm/include
 [ -f "$hdr/linux/kevent.h" ] || die "no uapi headers in $hdr: run scripts/build.sh vm first"
 
 say "building selftests and demo (static)"
-mkdir -p "$OUT/selftests"
-make -s -C "$TREE/tools/testing/selftests/kevent" OUTPUT="$OUT/selftests" \
-	KHDR_INCLUDES="-isystem $hdr" LDFLAGS=-static
+# The same tests as 32-bit programs prove the ABI has no compat holes.
+for bits in 64 32; do
+	mkdir -p "$OUT/selftests$bits"
+	make -s -C "$TREE/tools/testing/selftests/kevent" CC="gcc -m$bits" \
+		OUTPUT="$OUT/selftests$bits" KHDR_INCLUDES="-isystem $hdr" \
+		LDFLAGS=-static
+done
 gcc -O2 -Wall -static -isystem "$hdr" -o "$OUT/kevent_demo" \
 	"$TOP/demo/kevent_demo.c" -lpthread
 gcc -O2 -o "$OUT/gen_init_cpio" "$TREE/usr/gen_init_cpio.c"
@@ -23,8 +27,11 @@ list=$OUT/initramfs.list
 	sed "s|^\(file [^ ]* \)\([^/]\)|\1$TOP/\2|" "$TOP/initramfs/files.list"
 	echo "file /bin/busybox $(command -v busybox || echo /bin/busybox) 0755 0 0"
 	echo "file /bin/kevent_demo $OUT/kevent_demo 0755 0 0"
-	for t in "$OUT"/selftests/*_test; do
+	for t in "$OUT"/selftests64/*_test; do
 		echo "file /kselftest/kevent/${t##*/} $t 0755 0 0"
+	done
+	for t in "$OUT"/selftests32/*_test; do
+		echo "file /kselftest/kevent/m32/${t##*/} $t 0755 0 0"
 	done
 } >"$list"
 "$OUT/gen_init_cpio" "$list" | gzip -1 >"$OUT/initramfs.cpio.gz"

@@ -17,8 +17,9 @@
 need_pkgs git perl sparse python3 python3-ply python3-git
 dir=$OUT/series
 pass=0 fail=0
-result() {
-	if [ "$2" = 0 ]; then
+# check NAME FUNCTION: run one check, count and print its result.
+check() {
+	if "$2"; then
 		echo "series: $1: ok"; pass=$((pass + 1))
 	else
 		echo "series: $1: FAIL"; fail=$((fail + 1))
@@ -131,12 +132,11 @@ check_builds() {
 }
 
 export_series
-check_am; result "applies with git am to the base" $?
-check_checkpatch; result "checkpatch --strict silent on every patch" $?
-check_kerneldoc; result "kernel-doc -Wall silent" $?
-check_w1_sparse; result "W=1 and sparse silent on kernel/kevent" $?
-if [ -z "${KEVENT_SERIES_QUICK:-}" ]; then
-	check_builds; result "every patch builds, CONFIG_KEVENT=n too" $?
-fi
+check "applies with git am to the base" check_am
+check "checkpatch --strict silent on every patch" check_checkpatch
+check "kernel-doc -Wall silent" check_kerneldoc
+check "W=1 and sparse silent on kernel/kevent" check_w1_sparse
+[ -n "${KEVENT_SERIES_QUICK:-}" ] ||
+	check "every patch builds, CONFIG_KEVENT=n too" check_builds
 echo "series: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -131,7 +131,7 @@ TEST(init_extensible_size)
 	EXPECT_EQ(E2BIG, errno);
 
 	page = calloc(2, getpagesize());
-	ASSERT_NE(NULL, page);
+	ASSERT_TRUE(page != NULL);
 	EXPECT_EQ(-1, sys_kevent_init((void *)page, getpagesize() + 8));
 	EXPECT_EQ(E2BIG, errno);
 	free(page);
@@ -142,7 +142,7 @@ TEST(init_efault)
 	void *unmapped = mmap(NULL, 4096, PROT_NONE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	ASSERT_NE(MAP_FAILED, unmapped);
+	ASSERT_TRUE(unmapped != MAP_FAILED);
 	EXPECT_EQ(-1, sys_kevent_init(NULL, KEVENT_INIT_ARGS_SIZE_VER0));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, sys_kevent_init(unmapped, KEVENT_INIT_ARGS_SIZE_VER0));
@@ -295,7 +295,7 @@ TEST_F(kq, ctl_efault)
 	void *unmapped = mmap(NULL, 4096, PROT_NONE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	ASSERT_NE(MAP_FAILED, unmapped);
+	ASSERT_TRUE(unmapped != MAP_FAILED);
 	EXPECT_EQ(-1, sys_kevent_ctl(self->fd, KEVENT_CTL_ADD, 1, NULL));
 	EXPECT_EQ(EFAULT, errno);
 	EXPECT_EQ(-1, sys_kevent_ctl(self->fd, KEVENT_CTL_ADD, 1, unmapped));
@@ -428,6 +428,19 @@ TEST_F(kq, level_triggered_until_reset)
 
 	ASSERT_EQ(0, kq_ctl1(self->fd, KEVENT_CTL_MODIFY, uk));
 	EXPECT_EQ(0, kq_wait_ms(self->fd, 0, 2, ev, 0));
+}
+
+/* A reset event no longer makes the queue fd readable. */
+TEST_F(kq, reset_clears_readiness)
+{
+	struct pollfd pfd = { .fd = self->fd, .events = POLLIN };
+	struct ukevent uk = kev_user(1, 0, 0);
+
+	ASSERT_EQ(0, user_add(self->fd, 1, 0, 0));
+	ASSERT_EQ(0, user_post(self->fd, 1, 0));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, kq_ctl1(self->fd, KEVENT_CTL_MODIFY, uk));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
 }
 
 TEST_F(kq, several_events_fifo)
@@ -658,15 +671,25 @@ static void on_usr1(int sig)
 struct killer {
 	pthread_t target;
 	long delay_ms;
+	int stop;
 };
 
+/* Signal @target every @delay_ms until told to stop: no timing races. */
 static void *kill_later(void *arg)
 {
 	struct killer *k = arg;
 
-	usleep(k->delay_ms * 1000);
-	pthread_kill(k->target, SIGUSR1);
+	do {
+		usleep(k->delay_ms * 1000);
+		pthread_kill(k->target, SIGUSR1);
+	} while (!__atomic_load_n(&k->stop, __ATOMIC_SEQ_CST));
 	return NULL;
+}
+
+static void stop_killer(struct killer *k, pthread_t t)
+{
+	__atomic_store_n(&k->stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(t, NULL);
 }
 
 static int wait_sigmask(int fd, const sigset_t *mask, long ms)
@@ -687,7 +710,7 @@ static int wait_sigmask(int fd, const sigset_t *mask, long ms)
 /* Unblocked by the wait's mask, the signal interrupts the wait. */
 TEST_F(kq, sigmask_unblocks_and_interrupts)
 {
-	struct killer k = { pthread_self(), 50 };
+	struct killer k = { pthread_self(), 50, 0 };
 	sigset_t block, waitmask;
 	pthread_t t;
 
@@ -702,13 +725,13 @@ TEST_F(kq, sigmask_unblocks_and_interrupts)
 	EXPECT_EQ(-1, wait_sigmask(self->fd, &waitmask, 5000));
 	EXPECT_EQ(EINTR, errno);
 	EXPECT_EQ(1, __atomic_load_n(&got_usr1, __ATOMIC_SEQ_CST));
-	pthread_join(t, NULL);
+	stop_killer(&k, t);
 }
 
 /* Blocked by the wait's mask, the signal waits until the call returns. */
 TEST_F(kq, sigmask_blocks_during_wait)
 {
-	struct killer k = { pthread_self(), 50 };
+	struct killer k = { pthread_self(), 50, 0 };
 	sigset_t waitmask, cur;
 	pthread_t t;
 
@@ -723,13 +746,13 @@ TEST_F(kq, sigmask_blocks_during_wait)
 	EXPECT_EQ(1, __atomic_load_n(&got_usr1, __ATOMIC_SEQ_CST));
 	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, NULL, &cur));
 	EXPECT_EQ(0, sigismember(&cur, SIGUSR1));
-	pthread_join(t, NULL);
+	stop_killer(&k, t);
 }
 
 /* Without a mask, an unblocked signal interrupts; events beat signals. */
 TEST_F(kq, signal_interrupts_plain_wait)
 {
-	struct killer k = { pthread_self(), 50 };
+	struct killer k = { pthread_self(), 50, 0 };
 	struct ukevent ev;
 	pthread_t t;
 
@@ -737,7 +760,7 @@ TEST_F(kq, signal_interrupts_plain_wait)
 	ASSERT_EQ(0, pthread_create(&t, NULL, kill_later, &k));
 	EXPECT_EQ(-1, kq_wait_ms(self->fd, 1, 1, &ev, -1));
 	EXPECT_EQ(EINTR, errno);
-	pthread_join(t, NULL);
+	stop_killer(&k, t);
 }
 
 TEST_F(kq, sigmask_bad_args)
@@ -799,7 +822,7 @@ TEST_F(kq, wait_efault_keeps_event)
 			-1, 0);
 	struct ukevent ev;
 
-	ASSERT_NE(MAP_FAILED, ro);
+	ASSERT_TRUE(ro != MAP_FAILED);
 	ASSERT_EQ(0, user_add(self->fd, 1, KEVENT_REQ_ET, 0));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0x3));
 	EXPECT_EQ(-1, sys_kevent_wait(self->fd, 1, 1, NULL, NULL, 0));
@@ -855,7 +878,7 @@ TEST_F(kq, wait_args_size)
 	void *unmapped = mmap(NULL, 4096, PROT_NONE,
 			      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
-	ASSERT_NE(MAP_FAILED, unmapped);
+	ASSERT_TRUE(unmapped != MAP_FAILED);
 	big.args.flags = KEVENT_WAIT_TIMEOUT;
 	big.args.clockid = CLOCK_MONOTONIC;
 	EXPECT_EQ(0, sys_kevent_wait(self->fd, 0, 1, &ev, &big.args, sizeof(big)));

@@ -107,14 +107,12 @@ static void kevent_uncharge(struct user_struct *user)
 	atomic_long_dec(&user->kevents);
 }
 
-/*
- * Wake every poller and one sleeper, or all sleepers.  The wait queue's
- * own lock is held, so checking waitqueue_active() first needs no barrier.
- */
+/* Wake every poller and one sleeper, or all sleepers. */
 static void kevent_wake_locked(struct kevent_user *ku, bool all)
 {
 	lockdep_assert_held(&ku->wq.lock);
 
+	/* ku->wq.lock held: no barrier needed before waitqueue_active() */
 	if (waitqueue_active(&ku->wq))
 		__wake_up_locked(&ku->wq, TASK_NORMAL, all ? 0 : 1);
 }
@@ -128,7 +126,8 @@ static void kevent_queue_locked(struct kevent_user *ku, struct kevent *k)
 	k->state |= KEVENT_QUEUED;
 	list_add_tail(&k->ready_entry, &ku->ready);
 	ku->nr_ready++;
-	kevent_wake_locked(ku, k->uk.req_flags & KEVENT_REQ_WAKEUP_ALL);
+	/* req_flags may change under ku->mutex, which we do not hold */
+	kevent_wake_locked(ku, READ_ONCE(k->uk.req_flags) & KEVENT_REQ_WAKEUP_ALL);
 }
 
 static void kevent_unqueue_locked(struct kevent_user *ku, struct kevent *k)
@@ -162,15 +161,24 @@ void kevent_ready(struct kevent *k)
 	spin_unlock_irqrestore(&ku->wq.lock, flags);
 }
 
-/* Queue @k if its source has something to report now. */
-static void kevent_check_ready(struct kevent *k)
+/*
+ * Queue @k if its source has something to report now, take it off the
+ * ready list if not.
+ */
+static void kevent_check_ready(struct kevent_user *ku, struct kevent *k)
 {
 	struct ukevent tmp = k->uk;
+	bool ready;
 
-	lockdep_assert_held(&k->ku->mutex);
+	lockdep_assert_held(&ku->mutex);
 
-	if (k->ops->report(k, &tmp))
-		kevent_ready(k);
+	ready = k->ops->report(k, &tmp);
+	spin_lock_irq(&ku->wq.lock);
+	if (ready)
+		kevent_queue_locked(ku, k);
+	else
+		kevent_unqueue_locked(ku, k);
+	spin_unlock_irq(&ku->wq.lock);
 }
 
 static int kevent_cmp(u32 type, u64 id, const struct kevent *k)
@@ -222,7 +230,7 @@ static void kevent_set_request(struct kevent *k, const struct ukevent *uk)
 {
 	k->uk.udata = uk->udata;
 	k->uk.event = uk->event;
-	k->uk.req_flags = uk->req_flags;
+	WRITE_ONCE(k->uk.req_flags, uk->req_flags);
 	memcpy(k->uk.param, uk->param, sizeof(k->uk.param));
 }
 
@@ -254,7 +262,7 @@ static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
 			goto out_free;
 	}
 	kevent_insert(ku, k);
-	kevent_check_ready(k);
+	kevent_check_ready(ku, k);
 	return 0;
 
 out_free:
@@ -292,7 +300,7 @@ static void kevent_modify(struct kevent_user *ku, struct kevent *k,
 	k->state &= ~KEVENT_DISABLED;
 	spin_unlock_irq(&ku->wq.lock);
 
-	kevent_check_ready(k);
+	kevent_check_ready(ku, k);
 }
 
 /* Validate what every command has in common; returns the source. */

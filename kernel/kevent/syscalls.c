@@ -76,11 +76,11 @@ static void kevent_ctl_set_error(struct ukevent __user *uk, int err)
 SYSCALL_DEFINE4(kevent_ctl, int, fd, unsigned int, cmd, unsigned int, num,
 		struct ukevent __user *, events)
 {
+	CLASS(fd, f)(fd);
 	struct kevent_user *ku;
 	struct ukevent uk;
 	unsigned int i;
 	int err = 0;
-	CLASS(fd, f)(fd);
 
 	if (fd_empty(f))
 		return -EBADF;
@@ -184,12 +184,12 @@ SYSCALL_DEFINE6(kevent_wait, int, fd, unsigned int, min_nr,
 		unsigned int, max_nr, struct ukevent __user *, events,
 		const struct kevent_wait_args __user *, uargs, size_t, usize)
 {
+	CLASS(fd, f)(fd);
 	struct kevent_wait_args args = {};
 	clockid_t clock = CLOCK_MONOTONIC;
 	ktime_t expires, *to = NULL;
 	struct kevent_user *ku;
 	int ret;
-	CLASS(fd, f)(fd);
 
 	if (fd_empty(f))
 		return -EBADF;
