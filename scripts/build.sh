@@ -16,6 +16,19 @@ frags=("$TOP/scripts/configs/vm.config")
 [ "$flavour" = vm ] || frags+=("$TOP/scripts/configs/$flavour.config")
 for f in "${frags[@]}"; do [ -f "$f" ] || die "no config $f"; done
 
+# Say every 30 s how far the build in $2 has got, until process $1 ends;
+# return its exit status.
+heartbeat() {
+	local pid=$1 obj=$2 t=0
+	while kill -0 "$pid" 2>/dev/null; do
+		sleep 1
+		t=$((t + 1))
+		[ $((t % 30)) -ne 0 ] ||
+			say "  $flavour: ${t}s, $(find "$obj" -name '*.o' | wc -l) objects"
+	done
+	wait "$pid"
+}
+
 build() {
 	local obj=$CACHE/build-$flavour tmp sym
 	local mk=(make -s -C "$TREE" O="$obj" ARCH=x86_64 CC="ccache gcc"
@@ -44,7 +57,8 @@ build() {
 	rm -rf "$tmp"
 
 	say "building $flavour kernel ($targets) in $obj"
-	"${mk[@]}" -j"$JOBS" olddefconfig $targets
+	"${mk[@]}" -j"$JOBS" olddefconfig $targets &
+	heartbeat $! "$obj"
 	if [ -f "$obj/arch/x86/boot/bzImage" ]; then
 		cp "$obj/arch/x86/boot/bzImage" "$OUT/$flavour/bzImage"
 	fi

@@ -37,6 +37,20 @@ if [ "$missing" -gt 0 ]; then
 	fail "$missing planned tests never reported"
 	failed=$((failed + missing))
 fi
+# Every program /init ran must have printed a plan and exited 0: one that
+# crashed or never started prints no "not ok" of its own.
+while read -r prog; do
+	block=$(awk -v p="$prog" '$0 == "KEVENT-TEST: " p { on = 1; next }
+		on && /^KEVENT-TEST(-EXIT)?: / { exit } on { print }' <<<"$clean")
+	if ! grep -qE '^1\.\.[0-9]+$' <<<"$block"; then
+		fail "$prog printed no TAP plan"
+		failed=$((failed + 1))
+	fi
+	if ! grep -qxF "KEVENT-TEST-EXIT: $prog rc=0" <<<"$clean"; then
+		fail "$prog did not exit 0: $(grep -F "KEVENT-TEST-EXIT: $prog " <<<"$clean" || echo 'no exit status')"
+		grep -qE '^not ok ' <<<"$block" || failed=$((failed + 1))
+	fi
+done < <(sed -n 's/^KEVENT-TEST: //p' <<<"$clean")
 if [ "$failed" -gt 0 ]; then
 	fail "failed tests:"
 	grep -E '^not ok [0-9]+ ' <<<"$clean" | sed 's/^/    /' >&2

@@ -3,6 +3,8 @@
 # Install Debian's linux-source-6.12, extract it pristine into the cache
 # and make a git repository of it ($TREE, tag "base") to apply the series
 # to.  Idempotent: does nothing when the cache matches the tarball.
+# patches/base-version records the version the series was made against;
+# a newer one in the archive is used, and said.
 . "$(dirname "$0")/lib.sh"
 
 fetch() {
@@ -33,4 +35,10 @@ fetch() {
 	echo "$want" >"$stamp"
 }
 with_cache_lock fetch
-say "base: Linux $(base_version), Debian linux-source-6.12 $(cat "$CACHE/.base-stamp")"
+have=$(cat "$CACHE/.base-stamp")
+made=$(cat "$TOP/patches/base-version")
+say "base: Linux $(base_version), Debian linux-source-6.12 $have"
+if [ "$have" != "$made" ]; then
+	say "note: the series was made against linux-source-6.12 $made;"
+	say "      Debian's archive now has $have, which is used instead"
+fi

@@ -16,7 +16,9 @@ for bits in 64 32; do
 	mkdir -p "$OUT/selftests$bits"
 	make -s -C "$TREE/tools/testing/selftests/kevent" CC="gcc -m$bits" \
 		OUTPUT="$OUT/selftests$bits" KHDR_INCLUDES="-isystem $hdr" \
-		LDFLAGS=-static
+		LDFLAGS=-static 2>&1 | tee "$OUT/selftests$bits.log"
+	! grep -q 'warning:' "$OUT/selftests$bits.log" ||
+		die "the $bits-bit selftests build with warnings"
 done
 gcc -O2 -Wall -static -isystem "$hdr" -o "$OUT/kevent_demo" \
 	"$TOP/demo/kevent_demo.c" -lpthread

@@ -41,7 +41,10 @@ export_series() {
 	local IFS=,
 	for a in $to; do args+=("--to=$a"); done
 	for a in $cc; do
-		case ",$to," in *",$a,"*) ;; *) args+=("--cc=$a") ;; esac
+		case ",$to," in *",$a,"*) continue ;; esac
+		# Our own MAINTAINERS entry names the sender: no Cc to oneself.
+		case "$a" in *"<$(git -C "$TREE" log -1 --format=%ae kevent)>"*) continue ;; esac
+		args+=("--cc=$a")
 	done
 	unset IFS
 	git -C "$TREE" format-patch -q --rfc --cover-letter --thread=shallow \

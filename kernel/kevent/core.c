@@ -74,6 +74,7 @@
 
 static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_MAX + 1] = {
 	[KEVENT_TYPE_USER]	= &kevent_user_event_ops,
+	[KEVENT_TYPE_POLL]	= &kevent_poll_ops,
 };
 
 #define KEVENT_REQ_FLAGS	(KEVENT_REQ_ONESHOT | KEVENT_REQ_ET | \
@@ -266,6 +267,10 @@ static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
 	return 0;
 
 out_free:
+	/* The source may have called kevent_ready() before it failed. */
+	spin_lock_irq(&ku->wq.lock);
+	kevent_unqueue_locked(ku, k);
+	spin_unlock_irq(&ku->wq.lock);
 	kfree(k);
 out_uncharge:
 	kevent_uncharge(ku->user);
@@ -285,8 +290,37 @@ static void kevent_remove(struct kevent_user *ku, struct kevent *k)
 	kevent_unqueue_locked(ku, k);
 	spin_unlock_irq(&ku->wq.lock);
 
-	kfree(k);
+	kfree_rcu(k, rcu);
 	kevent_uncharge(ku->user);
+}
+
+/**
+ * kevent_remove_if() - remove a registration if it still matches
+ * @ku: the queue
+ * @type: the registration's type
+ * @id: and its id
+ * @match: called with kevent_user.mutex held; remove only if it is true
+ * @arg: passed to @match
+ *
+ * For sources that must remove a registration from outside kevent_ctl(),
+ * such as the close hook of the poll source.  May sleep.
+ *
+ * Return: 1 if it was removed, else 0.
+ */
+int kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
+		     bool (*match)(struct kevent *k, void *arg), void *arg)
+{
+	struct kevent *k;
+	int ret = 0;
+
+	mutex_lock(&ku->mutex);
+	k = kevent_lookup(ku, type, id);
+	if (k && match(k, arg)) {
+		kevent_remove(ku, k);
+		ret = 1;
+	}
+	mutex_unlock(&ku->mutex);
+	return ret;
 }
 
 static void kevent_modify(struct kevent_user *ku, struct kevent *k,
@@ -604,6 +638,30 @@ int kevent_wait_events(struct kevent_user *ku, unsigned int min_nr,
 	return got;
 }
 
+/**
+ * kevent_user_get() - take a reference on a queue
+ * @ku: the queue
+ *
+ * Keeps @ku in memory, not its registrations: those go when the queue
+ * file is released.
+ */
+void kevent_user_get(struct kevent_user *ku)
+{
+	refcount_inc(&ku->ref);
+}
+
+/**
+ * kevent_user_put() - drop a reference on a queue
+ * @ku: the queue
+ */
+void kevent_user_put(struct kevent_user *ku)
+{
+	if (!refcount_dec_and_test(&ku->ref))
+		return;
+	free_uid(ku->user);
+	kfree(ku);
+}
+
 static int kevent_release(struct inode *inode, struct file *file)
 {
 	struct kevent_user *ku = file->private_data;
@@ -616,8 +674,7 @@ static int kevent_release(struct inode *inode, struct file *file)
 	}
 	mutex_unlock(&ku->mutex);
 
-	free_uid(ku->user);
-	kfree(ku);
+	kevent_user_put(ku);
 	return 0;
 }
 
@@ -695,12 +752,11 @@ int kevent_create(u64 flags)
 	init_waitqueue_head(&ku->wq);
 	INIT_LIST_HEAD(&ku->ready);
 	ku->user = get_current_user();
+	refcount_set(&ku->ref, 1);
 
 	fd = anon_inode_getfd("[kevent]", &kevent_fops, ku, f_flags);
-	if (fd < 0) {
-		free_uid(ku->user);
-		kfree(ku);
-	}
+	if (fd < 0)
+		kevent_user_put(ku);
 	return fd;
 }
 

@@ -9,6 +9,8 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/rbtree.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/kevent.h>
@@ -27,6 +29,7 @@ struct user_struct;
  * @nr_ready: length of @ready
  * @user: the user charged for the registrations
  * @nr_kevents: registrations in @tree; under @mutex
+ * @ref: the queue file holds one reference; kevent_flush() takes others
  */
 struct kevent_user {
 	struct mutex		mutex;		/* see core.c, Locking */
@@ -36,6 +39,7 @@ struct kevent_user {
 	unsigned int		nr_ready;
 	struct user_struct	*user;
 	unsigned int		nr_kevents;
+	refcount_t		ref;
 };
 
 /* struct kevent.state bits, under kevent_user.wq.lock */
@@ -51,6 +55,7 @@ struct kevent_user {
  * @uk: the registration as user space gave it (id, udata, type, event,
  *	req_flags, param); changed only under kevent_user.mutex
  * @state: KEVENT_QUEUED, KEVENT_DISABLED
+ * @rcu: freed after a grace period: sources may find kevents under RCU
  * @priv: @ops->priv_size bytes of source-private data
  */
 struct kevent {
@@ -60,6 +65,7 @@ struct kevent {
 	const struct kevent_ops	*ops;
 	struct ukevent		uk;
 	unsigned int		state;
+	struct rcu_head		rcu;
 	u8			priv[] __aligned(8);
 };
 
@@ -69,7 +75,8 @@ struct kevent {
  * @event_mask: the bits of ukevent.event that ADD and MODIFY accept
  * @check: validate ukevent.param for ADD and MODIFY; may sleep.  Without
  *	it, param must be zero.
- * @attach: connect a new kevent to its source; may sleep
+ * @attach: connect a new kevent to its source; may sleep.  On failure it
+ *	must leave the source as it found it.
  * @detach: disconnect it; after return no callback of the source may
  *	reach the kevent; may sleep
  * @modify: the registration is about to change from @k->uk to @uk
@@ -99,9 +106,14 @@ static inline void *kevent_priv(struct kevent *k)
 }
 
 void kevent_ready(struct kevent *k);
+void kevent_user_get(struct kevent_user *ku);
+void kevent_user_put(struct kevent_user *ku);
+int kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
+		     bool (*match)(struct kevent *k, void *arg), void *arg);
 
 /* Sources, one file each */
 extern const struct kevent_ops kevent_user_event_ops;
+extern const struct kevent_ops kevent_poll_ops;
 
 /* Core entry points for the system calls */
 int kevent_create(u64 flags);

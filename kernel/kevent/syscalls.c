@@ -64,13 +64,14 @@ SYSCALL_DEFINE2(kevent_init, const struct kevent_init_args __user *, uargs,
 	return kevent_create(args.flags);
 }
 
-/* Mark a failed entry so that user space sees which one and why. */
+/*
+ * Mark a failed entry with its errno.  Best effort: if the entry cannot be
+ * written, the return value of kevent_ctl() still says which one failed.
+ */
 static void kevent_ctl_set_error(struct ukevent __user *uk, int err)
 {
-	/* Best effort: the return value already tells the entry failed. */
-	if (put_user(KEVENT_RET_ERROR, &uk->ret_flags) ||
-	    put_user((u64)-err, &uk->ret_data))
-		return;
+	if (!put_user((u64)-err, &uk->ret_data))
+		put_user(KEVENT_RET_ERROR, &uk->ret_flags);
 }
 
 SYSCALL_DEFINE4(kevent_ctl, int, fd, unsigned int, cmd, unsigned int, num,

@@ -48,6 +48,18 @@ struct kevent_init_args {
 #define KEVENT_TYPE_NAIO	12	/* network AIO into pinned pages */
 #define KEVENT_TYPE_MAX		KEVENT_TYPE_NAIO
 
+/*
+ * KEVENT_TYPE_POLL: id is a file descriptor of the caller; event is a mask
+ * of these, the values of the POLL and EPOLL bits of the same names.
+ * ERR and HUP are reported whether asked for or not.
+ */
+#define KEVENT_POLL_IN		0x0001U
+#define KEVENT_POLL_PRI		0x0002U
+#define KEVENT_POLL_OUT		0x0004U
+#define KEVENT_POLL_ERR		0x0008U
+#define KEVENT_POLL_HUP		0x0010U
+#define KEVENT_POLL_RDHUP	0x2000U
+
 /* Request flags, struct ukevent.req_flags.  Level-triggered is the default. */
 #define KEVENT_REQ_ONESHOT	(1U << 0)	/* removed after it is reported */
 #define KEVENT_REQ_ET		(1U << 1)	/* edge-triggered */

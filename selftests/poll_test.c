@@ -1,0 +1,548 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent selftests: KEVENT_TYPE_POLL, readiness of any pollable file, and
+ * the lifetime of its registrations.
+ */
+
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "common.h"
+
+static int poll_add(int kq, int fd, __u32 events, __u32 req_flags)
+{
+	struct ukevent uk = {
+		.id = fd,
+		.udata = 1000 + fd,
+		.type = KEVENT_TYPE_POLL,
+		.event = events,
+		.req_flags = req_flags,
+	};
+
+	return kq_ctl1(kq, KEVENT_CTL_ADD, uk);
+}
+
+/* Wait up to @ms for one event; its mask, 0 on timeout, -1 on error. */
+static int wait_one(int kq, long ms, struct ukevent *ev)
+{
+	int n = kq_wait_ms(kq, 1, 1, ev, ms);
+
+	return n == 1 ? (int)ev->event : n;
+}
+
+FIXTURE(pipe) {
+	int kq;
+	int p[2];
+};
+
+FIXTURE_SETUP(pipe)
+{
+	self->kq = kq_new(0);
+	ASSERT_LE(0, self->kq);
+	ASSERT_EQ(0, pipe2(self->p, O_NONBLOCK));
+}
+
+FIXTURE_TEARDOWN(pipe)
+{
+	close(self->kq);
+	close(self->p[0]);
+	close(self->p[1]);
+}
+
+TEST_F(pipe, read_ready)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(self->p[0], ev.id);
+	EXPECT_EQ(KEVENT_TYPE_POLL, ev.type);
+	EXPECT_EQ(1000 + self->p[0], ev.udata);
+}
+
+TEST_F(pipe, woken_by_write)
+{
+	struct ukevent ev;
+	pid_t pid;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		usleep(100 * 1000);
+		_exit(write(self->p[1], "x", 1) != 1);
+	}
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, -1, &ev));
+	waitpid(pid, NULL, 0);
+}
+
+TEST_F(pipe, write_space)
+{
+	char buf[4096] = { 0 };
+	struct ukevent ev;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[1], KEVENT_POLL_OUT, 0));
+	EXPECT_EQ(KEVENT_POLL_OUT, wait_one(self->kq, 0, &ev));
+	while (write(self->p[1], buf, sizeof(buf)) > 0)
+		;
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	while (read(self->p[0], buf, sizeof(buf)) > 0)
+		;
+	EXPECT_EQ(KEVENT_POLL_OUT, wait_one(self->kq, 1000, &ev));
+}
+
+TEST_F(pipe, hangup_on_writer_close)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	close(self->p[1]);
+	self->p[1] = -1;
+	EXPECT_EQ(KEVENT_POLL_HUP, wait_one(self->kq, 1000, &ev));
+}
+
+TEST_F(pipe, error_on_reader_close)
+{
+	struct ukevent ev;
+
+	/* ERR is reported though only OUT was asked for. */
+	ASSERT_EQ(0, poll_add(self->kq, self->p[1], KEVENT_POLL_OUT, 0));
+	close(self->p[0]);
+	self->p[0] = -1;
+	EXPECT_EQ(KEVENT_POLL_OUT | KEVENT_POLL_ERR,
+		  wait_one(self->kq, 1000, &ev));
+}
+
+TEST_F(pipe, level_triggered_repeats_until_drained)
+{
+	struct ukevent ev;
+	char c;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(1, read(self->p[0], &c, 1));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+}
+
+TEST_F(pipe, edge_triggered_once_per_arrival)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
+			      KEVENT_REQ_ET));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	/* Not drained, but nothing new arrived. */
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(1, write(self->p[1], "y", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+}
+
+TEST_F(pipe, oneshot)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
+			      KEVENT_REQ_ONESHOT));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(pipe, dispatch_until_modify)
+{
+	struct ukevent ev, uk = {
+		.id = self->p[0],
+		.type = KEVENT_TYPE_POLL,
+		.event = KEVENT_POLL_IN,
+		.req_flags = KEVENT_REQ_DISPATCH,
+	};
+
+	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_ADD, uk));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 0, &ev));
+}
+
+TEST_F(pipe, modify_changes_mask)
+{
+	struct ukevent ev, uk = {
+		.id = self->p[1],
+		.type = KEVENT_TYPE_POLL,
+		.event = 0,
+	};
+
+	/* Asked for nothing: only ERR and HUP would come. */
+	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_ADD, uk));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	uk.event = KEVENT_POLL_OUT;
+	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
+	EXPECT_EQ(KEVENT_POLL_OUT, wait_one(self->kq, 0, &ev));
+}
+
+TEST_F(pipe, remove_stops_events)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	ASSERT_EQ(0, kq_remove(self->kq, KEVENT_TYPE_POLL, self->p[0]));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+}
+
+/* Lifetime: a registration follows its fd in the registering process. */
+
+TEST_F(pipe, close_removes)
+{
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+	close(self->p[0]);
+	self->p[0] = -1;
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/* The epoll trap: a dup'd copy must not keep the registration alive. */
+TEST_F(pipe, close_removes_despite_dup)
+{
+	struct ukevent ev;
+	int copy = dup(self->p[0]);
+
+	ASSERT_LE(0, copy);
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	close(self->p[0]);
+	self->p[0] = copy;
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+}
+
+TEST_F(pipe, closing_a_dup_keeps)
+{
+	struct ukevent ev;
+	int copy = dup(self->p[0]);
+
+	ASSERT_LE(0, copy);
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	close(copy);
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+}
+
+TEST_F(pipe, dup2_over_removes)
+{
+	int q[2];
+
+	ASSERT_EQ(0, pipe(q));
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	ASSERT_EQ(self->p[0], dup2(q[0], self->p[0]));
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	close(q[0]);
+	close(q[1]);
+}
+
+/* A new file with the old fd number sees nothing of the old registration. */
+TEST_F(pipe, fd_number_reuse)
+{
+	struct ukevent ev;
+	int fd = self->p[0], q[2];
+
+	ASSERT_EQ(0, poll_add(self->kq, fd, KEVENT_POLL_IN, 0));
+	close(fd);
+	ASSERT_EQ(0, pipe(q));
+	ASSERT_EQ(fd, q[0]);	/* lowest free number */
+	self->p[0] = q[0];
+	ASSERT_EQ(1, write(q[1], "x", 1));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	/* The number can be registered again, for the new file. */
+	ASSERT_EQ(0, poll_add(self->kq, fd, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 0, &ev));
+	close(q[1]);
+}
+
+/* Another process closing its copy does not remove ours. */
+TEST_F(pipe, child_close_keeps)
+{
+	struct ukevent ev;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		close(self->p[0]);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+}
+
+/* The queue does not keep a file open once the registration is gone. */
+TEST_F(pipe, queue_close_drops_file)
+{
+	struct ukevent ev;
+	int kq2 = kq_new(0);
+
+	ASSERT_LE(0, kq2);
+	ASSERT_EQ(0, poll_add(kq2, self->p[1], KEVENT_POLL_OUT, 0));
+	close(kq2);
+	/* Our close of the writer is the last: the reader sees EOF. */
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	close(self->p[1]);
+	self->p[1] = -1;
+	EXPECT_EQ(KEVENT_POLL_HUP, wait_one(self->kq, 1000, &ev));
+}
+
+/* Errors */
+
+TEST_F(pipe, bad_fd_ebadf)
+{
+	EXPECT_EQ(-1, poll_add(self->kq, 999, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, poll_add(self->kq, -1, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(pipe, bad_mask_and_param_einval)
+{
+	struct ukevent uk = {
+		.id = self->p[0],
+		.type = KEVENT_TYPE_POLL,
+		.event = KEVENT_POLL_IN,
+	};
+
+	EXPECT_EQ(-1, poll_add(self->kq, self->p[0], 0x100, 0));
+	EXPECT_EQ(EINVAL, errno);
+	uk.param[0] = 1;
+	EXPECT_EQ(-1, kq_ctl1(self->kq, KEVENT_CTL_ADD, uk));
+	EXPECT_EQ(EINVAL, errno);
+	uk.param[0] = 0;
+	EXPECT_EQ(-1, kq_ctl1(self->kq, KEVENT_CTL_POST, uk));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(pipe, duplicate_eexist)
+{
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(-1, poll_add(self->kq, self->p[0], KEVENT_POLL_OUT, 0));
+	EXPECT_EQ(EEXIST, errno);
+}
+
+/* Regular files on tmpfs have no ->poll. */
+TEST_F(pipe, not_pollable_eperm)
+{
+	char path[] = "/tmp/kevent_poll.XXXXXX";
+	int fd = mkstemp(path);
+
+	ASSERT_LE(0, fd);
+	unlink(path);
+	EXPECT_EQ(-1, poll_add(self->kq, fd, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EPERM, errno);
+	close(fd);
+}
+
+TEST_F(pipe, nesting_eopnotsupp)
+{
+	int ep = epoll_create1(0), kq2 = kq_new(0);
+
+	ASSERT_LE(0, ep);
+	ASSERT_LE(0, kq2);
+	EXPECT_EQ(-1, poll_add(self->kq, kq2, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, poll_add(self->kq, self->kq, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(-1, poll_add(self->kq, ep, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	close(ep);
+	close(kq2);
+}
+
+/* Wake-one: four threads wait, one write wakes exactly one. */
+
+struct waiter {
+	int kq;
+	int ret;
+};
+
+static void *wait_thread(void *arg)
+{
+	struct waiter *w = arg;
+	struct ukevent ev;
+
+	w->ret = kq_wait_ms(w->kq, 1, 1, &ev, 1500);
+	return NULL;
+}
+
+TEST_F(pipe, wake_one)
+{
+	struct waiter w[4];
+	pthread_t t[4];
+	int i, woken = 0;
+
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
+			      KEVENT_REQ_ET));
+	for (i = 0; i < 4; i++) {
+		w[i].kq = self->kq;
+		ASSERT_EQ(0, pthread_create(&t[i], NULL, wait_thread, &w[i]));
+	}
+	usleep(300 * 1000);
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		woken += w[i].ret == 1;
+	}
+	EXPECT_EQ(1, woken);
+}
+
+/* Other pollable files */
+
+FIXTURE(kq) {
+	int kq;
+};
+
+FIXTURE_SETUP(kq)
+{
+	self->kq = kq_new(0);
+	ASSERT_LE(0, self->kq);
+}
+
+FIXTURE_TEARDOWN(kq)
+{
+	close(self->kq);
+}
+
+TEST_F(kq, eventfd)
+{
+	int efd = eventfd(0, EFD_NONBLOCK);
+	struct ukevent ev;
+	__u64 one = 1;
+
+	ASSERT_LE(0, efd);
+	ASSERT_EQ(0, poll_add(self->kq, efd, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(8, write(efd, &one, 8));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	close(efd);
+}
+
+TEST_F(kq, timerfd)
+{
+	struct itimerspec its = { .it_value = { .tv_nsec = 50 * 1000000 } };
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK);
+	struct ukevent ev;
+
+	ASSERT_LE(0, tfd);
+	ASSERT_EQ(0, poll_add(self->kq, tfd, KEVENT_POLL_IN, 0));
+	ASSERT_EQ(0, timerfd_settime(tfd, 0, &its, NULL));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 5000, &ev));
+	close(tfd);
+}
+
+TEST_F(kq, signalfd)
+{
+	struct ukevent ev;
+	sigset_t mask;
+	int sfd;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGUSR2);
+	ASSERT_EQ(0, sigprocmask(SIG_BLOCK, &mask, NULL));
+	sfd = signalfd(-1, &mask, SFD_NONBLOCK);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, poll_add(self->kq, sfd, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(0, kill(getpid(), SIGUSR2));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	close(sfd);
+}
+
+TEST_F(kq, pidfd_exit)
+{
+	struct ukevent ev;
+	int pidfd;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		usleep(100 * 1000);
+		_exit(7);
+	}
+	pidfd = syscall(SYS_pidfd_open, pid, 0);
+	ASSERT_LE(0, pidfd);
+	ASSERT_EQ(0, poll_add(self->kq, pidfd, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 5000, &ev) & KEVENT_POLL_IN);
+	waitpid(pid, NULL, 0);
+	close(pidfd);
+}
+
+TEST_F(kq, unix_socketpair)
+{
+	struct ukevent ev;
+	int sv[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv));
+	ASSERT_EQ(0, poll_add(self->kq, sv[0], KEVENT_POLL_IN | KEVENT_POLL_RDHUP, 0));
+	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(1, send(sv[1], "x", 1, 0));
+	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	ASSERT_EQ(0, shutdown(sv[1], SHUT_WR));
+	EXPECT_EQ(KEVENT_POLL_IN | KEVENT_POLL_RDHUP, wait_one(self->kq, 1000, &ev));
+	close(sv[0]);
+	close(sv[1]);
+}
+
+/* Many registrations, a few active: exactly those are reported. */
+TEST_F(kq, thousand_pipes_three_active)
+{
+	struct rlimit rl = { 4096, 4096 };
+	struct ukevent ev[8];
+	int p[1000][2], i, n;
+
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		SKIP(return, "cannot raise RLIMIT_NOFILE");
+	for (i = 0; i < 1000; i++) {
+		ASSERT_EQ(0, pipe(p[i]));
+		ASSERT_EQ(0, poll_add(self->kq, p[i][0], KEVENT_POLL_IN, 0));
+	}
+	ASSERT_EQ(1, write(p[10][1], "x", 1));
+	ASSERT_EQ(1, write(p[500][1], "x", 1));
+	ASSERT_EQ(1, write(p[999][1], "x", 1));
+	n = kq_wait_ms(self->kq, 3, 8, ev, 1000);
+	ASSERT_EQ(3, n);
+	EXPECT_EQ(p[10][0], ev[0].id);
+	EXPECT_EQ(p[500][0], ev[1].id);
+	EXPECT_EQ(p[999][0], ev[2].id);
+	for (i = 0; i < 1000; i++) {
+		close(p[i][0]);
+		close(p[i][1]);
+	}
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_HARNESS_MAIN
