@@ -53,7 +53,7 @@ timeout "${KEVENT_BOOT_TIMEOUT:-1200}" "${qemu[@]}" -accel "$accel" \
 qpid=$!
 # Show progress: the console lines that matter, as they come.
 tail -n +1 -F "$log" 2>/dev/null --pid=$qpid |
-	grep --line-buffered -E '^(ok|not ok|KEVENT|  event|kevent_demo)|BUG|WARNING|KASAN|UBSAN|Oops|Kernel panic' || true
+	grep --line-buffered -E '^(ok|not ok|KEVENT|  event|kevent_demo|kevent_echo)|BUG|WARNING|KASAN|UBSAN|Oops|Kernel panic' || true
 wait $qpid || rc=$?
 [ $rc -eq 124 ] && say "timeout: the guest did not power off"
 exit 0

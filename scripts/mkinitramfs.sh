@@ -20,8 +20,10 @@ for bits in 64 32; do
 	! grep -q 'warning:' "$OUT/selftests$bits.log" ||
 		die "the $bits-bit selftests build with warnings"
 done
-gcc -O2 -Wall -static -isystem "$hdr" -o "$OUT/kevent_demo" \
-	"$TOP/demo/kevent_demo.c" -lpthread
+for prog in kevent_demo kevent_echo; do
+	gcc -O2 -Wall -Werror -static -isystem "$hdr" -o "$OUT/$prog" \
+		"$TOP/demo/$prog.c" -lpthread
+done
 gcc -O2 -o "$OUT/gen_init_cpio" "$TREE/usr/gen_init_cpio.c"
 
 list=$OUT/initramfs.list
@@ -29,6 +31,7 @@ list=$OUT/initramfs.list
 	sed "s|^\(file [^ ]* \)\([^/]\)|\1$TOP/\2|" "$TOP/initramfs/files.list"
 	echo "file /bin/busybox $(command -v busybox || echo /bin/busybox) 0755 0 0"
 	echo "file /bin/kevent_demo $OUT/kevent_demo 0755 0 0"
+	echo "file /bin/kevent_echo $OUT/kevent_echo 0755 0 0"
 	for t in "$OUT"/selftests64/*_test; do
 		echo "file /kselftest/kevent/${t##*/} $t 0755 0 0"
 	done

@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent_echo: a loopback echo server on kevent (or epoll, to compare)
+ * and a load generator on kevent.
+ *
+ *   kevent_echo run CONNS REQUESTS SIZE   server on kevent, then on epoll,
+ *                                         each loaded by the client; prints
+ *                                         a TAP line per server
+ *
+ * The server watches the listener and every connection with
+ * KEVENT_TYPE_POLL, level-triggered, and simply close()s a finished
+ * connection: the close removes its registration.
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "../selftests/common.h"
+
+#define BATCH 64
+
+static int poll_add(int kq, int fd, __u32 events)
+{
+	struct ukevent uk = {
+		.id = fd,
+		.type = KEVENT_TYPE_POLL,
+		.event = events,
+	};
+
+	return kq_ctl1(kq, KEVENT_CTL_ADD, uk);
+}
+
+static int listener(int *port)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sa);
+	int fd, one = 1;
+
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 4096) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len))
+		return -1;
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+/* Echo what @fd has; false when the connection is finished. */
+static int echo(int fd)
+{
+	char buf[8192];
+	ssize_t n = read(fd, buf, sizeof(buf));
+
+	if (n > 0)
+		return write(fd, buf, n) == n;
+	return n < 0 && errno == EAGAIN;
+}
+
+static void accept_all(int lfd, int (*add)(int q, int fd), int q)
+{
+	int fd;
+
+	while ((fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
+		if (add(q, fd))
+			close(fd);
+	}
+}
+
+static int kq_add_conn(int kq, int fd)
+{
+	return poll_add(kq, fd, KEVENT_POLL_IN);
+}
+
+static void serve_kevent(int lfd)
+{
+	struct ukevent ev[BATCH];
+	int kq = kq_new(KEVENT_INIT_CLOEXEC), i, n;
+
+	if (kq < 0 || poll_add(kq, lfd, KEVENT_POLL_IN))
+		exit(1);
+	for (;;) {
+		n = kq_wait_ms(kq, 1, BATCH, ev, -1);
+		for (i = 0; i < n; i++) {
+			if ((int)ev[i].id == lfd)
+				accept_all(lfd, kq_add_conn, kq);
+			else if (!echo(ev[i].id))
+				close(ev[i].id);	/* removes the registration */
+		}
+	}
+}
+
+static int ep_add_conn(int ep, int fd)
+{
+	struct epoll_event e = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(ep, EPOLL_CTL_ADD, fd, &e);
+}
+
+static void serve_epoll(int lfd)
+{
+	struct epoll_event ev[BATCH];
+	int ep = epoll_create1(EPOLL_CLOEXEC), i, n;
+
+	if (ep < 0 || ep_add_conn(ep, lfd))
+		exit(1);
+	for (;;) {
+		n = epoll_wait(ep, ev, BATCH, -1);
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.fd == lfd)
+				accept_all(lfd, ep_add_conn, ep);
+			else if (!echo(ev[i].data.fd))
+				close(ev[i].data.fd);
+		}
+	}
+}
+
+struct conn {
+	int fd;
+	int done;	/* requests answered */
+	int got;	/* bytes of the current answer */
+};
+
+/*
+ * Open @nconns connections and have each make @nreq requests of @size
+ * bytes, one at a time.  Returns the number of requests answered.
+ */
+static long load(int port, int nconns, int nreq, int size)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct conn *c = calloc(nconns, sizeof(*c));
+	char *buf = malloc(size), rbuf[8192];
+	int kq = kq_new(0), i, n, open = 0, one = 1;
+	struct ukevent ev[BATCH];
+	long answered = 0;
+
+	if (!c || !buf || kq < 0)
+		return -1;
+	memset(buf, 'k', size);
+	sa.sin_port = htons(port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < nconns; i++) {
+		c[i].fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (c[i].fd < 0 ||
+		    connect(c[i].fd, (struct sockaddr *)&sa, sizeof(sa)))
+			return -1;
+		setsockopt(c[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
+		/* udata: index of the connection */
+		struct ukevent uk = {
+			.id = c[i].fd, .udata = i, .type = KEVENT_TYPE_POLL,
+			.event = KEVENT_POLL_IN,
+		};
+		if (kq_ctl1(kq, KEVENT_CTL_ADD, uk))
+			return -1;
+	}
+	/* All connected: every one sends its first request. */
+	for (i = 0; i < nconns; i++) {
+		if (write(c[i].fd, buf, size) != size)
+			return -1;
+		open++;
+	}
+	while (open) {
+		n = kq_wait_ms(kq, 1, BATCH, ev, 20000);
+		if (n <= 0)
+			break;		/* a lost answer: the caller sees it */
+		for (int e = 0; e < n; e++) {
+			struct conn *k = &c[ev[e].udata];
+			ssize_t r = read(k->fd, rbuf, sizeof(rbuf));
+
+			if (r <= 0)
+				continue;
+			k->got += r;
+			if (k->got < size)
+				continue;
+			k->got = 0;
+			answered++;
+			if (++k->done == nreq) {
+				close(k->fd);
+				open--;
+			} else if (write(k->fd, buf, size) != size) {
+				return -1;
+			}
+		}
+	}
+	close(kq);
+	free(c);
+	free(buf);
+	return answered;
+}
+
+static double now_s(void)
+{
+	return now_ns(CLOCK_MONOTONIC) / 1e9;
+}
+
+static int run(const char *name, void (*serve)(int), int nconns, int nreq,
+	       int size, int test)
+{
+	long want = (long)nconns * nreq, got;
+	int lfd, port, status;
+	double t0;
+	pid_t pid;
+
+	lfd = listener(&port);
+	if (lfd < 0) {
+		perror("listener");
+		return 1;
+	}
+	pid = fork();
+	if (!pid)
+		serve(lfd);
+	close(lfd);
+	t0 = now_s();
+	got = load(port, nconns, nreq, size);
+	t0 = now_s() - t0;
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	printf("%sok %d %s server: %d connections, %ld of %ld requests of %d bytes answered in %.2f s (%.0f/s)\n",
+	       got == want ? "" : "not ", test, name, nconns, got, want, size,
+	       t0, got > 0 ? got / t0 : 0.0);
+	fflush(stdout);
+	return got != want;
+}
+
+int main(int argc, char **argv)
+{
+	struct rlimit rl = { 65536, 65536 };
+	int nconns, nreq, size, fail = 0;
+
+	if (argc != 5 || strcmp(argv[1], "run")) {
+		fprintf(stderr, "usage: %s run CONNS REQUESTS SIZE\n", argv[0]);
+		return 2;
+	}
+	nconns = atoi(argv[2]);
+	nreq = atoi(argv[3]);
+	size = atoi(argv[4]);
+	if (nconns < 1 || nreq < 1 || size < 1 || size > 8192)
+		return 2;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	signal(SIGPIPE, SIG_IGN);
+
+	printf("1..2\n");
+	fail |= run("kevent", serve_kevent, nconns, nreq, size, 1);
+	fail |= run("epoll", serve_epoll, nconns, nreq, size, 2);
+	return fail;
+}
