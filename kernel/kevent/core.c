@@ -342,7 +342,6 @@ static const struct kevent_ops *kevent_validate(unsigned int cmd,
 						const struct ukevent *uk)
 {
 	const struct kevent_ops *ops;
-	int err;
 
 	if (!uk->type || uk->type > KEVENT_TYPE_MAX)
 		return ERR_PTR(-EINVAL);
@@ -370,13 +369,9 @@ static const struct kevent_ops *kevent_validate(unsigned int cmd,
 		return ops;
 	}
 
-	if (ops->check) {
-		err = ops->check(uk);
-		if (err)
-			return ERR_PTR(err);
-	} else if (uk->param[0] || uk->param[1]) {
+	/* No source takes parameters yet. */
+	if (uk->param[0] || uk->param[1])
 		return ERR_PTR(-EINVAL);
-	}
 	return ops;
 }
 

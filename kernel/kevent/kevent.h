@@ -73,8 +73,6 @@ struct kevent {
  * struct kevent_ops - what an event source provides
  * @priv_size: bytes of private data allocated behind each kevent
  * @event_mask: the bits of ukevent.event that ADD and MODIFY accept
- * @check: validate ukevent.param for ADD and MODIFY; may sleep.  Without
- *	it, param must be zero.
  * @attach: connect a new kevent to its source; may sleep.  On failure it
  *	must leave the source as it found it.
  * @detach: disconnect it; after return no callback of the source may
@@ -91,7 +89,6 @@ struct kevent {
 struct kevent_ops {
 	size_t	priv_size;
 	u32	event_mask;
-	int	(*check)(const struct ukevent *uk);
 	int	(*attach)(struct kevent *k);
 	void	(*detach)(struct kevent *k);
 	void	(*modify)(struct kevent *k, const struct ukevent *uk);
