@@ -271,7 +271,8 @@ out_free:
 	spin_lock_irq(&ku->wq.lock);
 	kevent_unqueue_locked(ku, k);
 	spin_unlock_irq(&ku->wq.lock);
-	kfree(k);
+	/* It may have been visible to RCU readers of the source, too. */
+	kfree_rcu(k, rcu);
 out_uncharge:
 	kevent_uncharge(ku->user);
 	return err;
@@ -304,23 +305,17 @@ static void kevent_remove(struct kevent_user *ku, struct kevent *k)
  *
  * For sources that must remove a registration from outside kevent_ctl(),
  * such as the close hook of the poll source.  May sleep.
- *
- * Return: 1 if it was removed, else 0.
  */
-int kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
-		     bool (*match)(struct kevent *k, void *arg), void *arg)
+void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
+		      bool (*match)(struct kevent *k, void *arg), void *arg)
 {
 	struct kevent *k;
-	int ret = 0;
 
 	mutex_lock(&ku->mutex);
 	k = kevent_lookup(ku, type, id);
-	if (k && match(k, arg)) {
+	if (k && match(k, arg))
 		kevent_remove(ku, k);
-		ret = 1;
-	}
 	mutex_unlock(&ku->mutex);
-	return ret;
 }
 
 static void kevent_modify(struct kevent_user *ku, struct kevent *k,

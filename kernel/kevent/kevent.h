@@ -105,8 +105,8 @@ static inline void *kevent_priv(struct kevent *k)
 void kevent_ready(struct kevent *k);
 void kevent_user_get(struct kevent_user *ku);
 void kevent_user_put(struct kevent_user *ku);
-int kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
-		     bool (*match)(struct kevent *k, void *arg), void *arg);
+void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
+		      bool (*match)(struct kevent *k, void *arg), void *arg);
 
 /* Sources, one file each */
 extern const struct kevent_ops kevent_user_event_ops;
