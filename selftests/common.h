@@ -6,6 +6,7 @@
 #define _KEVENT_SELFTEST_COMMON_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -130,6 +131,71 @@ static inline int kq_fdinfo_count(int fd)
 			n++;
 	fclose(f);
 	return n;
+}
+
+/* The udata kq_add_fd() gives a registration */
+#define FD_UDATA(type, fd)	((__u64)(type) << 32 | (__u64)(fd))
+
+/* Register @fd with a source whose id is a file descriptor. */
+static inline int kq_add_fd(int kq, __u32 type, __u64 fd, __u32 events,
+			    __u32 req_flags)
+{
+	struct ukevent uk = {
+		.id = fd,
+		.udata = FD_UDATA(type, fd),
+		.type = type,
+		.event = events,
+		.req_flags = req_flags,
+	};
+
+	return kq_ctl1(kq, KEVENT_CTL_ADD, uk);
+}
+
+/* Wait up to @ms for one event; its mask, 0 on timeout, -1 on error. */
+static inline int kq_wait_one(int kq, long ms, struct ukevent *ev)
+{
+	int n = kq_wait_ms(kq, 1, 1, ev, ms);
+
+	return n == 1 ? (int)ev->event : n;
+}
+
+struct kq_waiter {
+	int kq;
+	int ret;
+};
+
+static inline void *kq_wait_thread(void *arg)
+{
+	struct kq_waiter *w = arg;
+	struct ukevent ev;
+
+	w->ret = kq_wait_ms(w->kq, 1, 1, &ev, 1500);
+	return NULL;
+}
+
+/*
+ * Start four threads waiting on @kq, write a byte to @wfd, and count the
+ * threads that got an event.
+ */
+static inline int kq_wake_count(int kq, int wfd)
+{
+	struct kq_waiter w[4];
+	pthread_t t[4];
+	int i, woken = 0;
+
+	for (i = 0; i < 4; i++) {
+		w[i].kq = kq;
+		if (pthread_create(&t[i], NULL, kq_wait_thread, &w[i]))
+			return -1;
+	}
+	usleep(300 * 1000);
+	if (write(wfd, "x", 1) != 1)
+		return -1;
+	for (i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		woken += w[i].ret == 1;
+	}
+	return woken;
 }
 
 #endif /* _KEVENT_SELFTEST_COMMON_H */

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kevent selftests: KEVENT_TYPE_POLL, readiness of any pollable file, and
- * the lifetime of its registrations.
+ * the lifetime of its registrations; KEVENT_TYPE_PIPE; queues watching
+ * queues.
  */
 
 #define _GNU_SOURCE
@@ -14,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
 
@@ -22,23 +24,7 @@
 
 static int poll_add(int kq, int fd, __u32 events, __u32 req_flags)
 {
-	struct ukevent uk = {
-		.id = fd,
-		.udata = 1000 + fd,
-		.type = KEVENT_TYPE_POLL,
-		.event = events,
-		.req_flags = req_flags,
-	};
-
-	return kq_ctl1(kq, KEVENT_CTL_ADD, uk);
-}
-
-/* Wait up to @ms for one event; its mask, 0 on timeout, -1 on error. */
-static int wait_one(int kq, long ms, struct ukevent *ev)
-{
-	int n = kq_wait_ms(kq, 1, 1, ev, ms);
-
-	return n == 1 ? (int)ev->event : n;
+	return kq_add_fd(kq, KEVENT_TYPE_POLL, fd, events, req_flags);
 }
 
 FIXTURE(pipe) {
@@ -65,12 +51,12 @@ TEST_F(pipe, read_ready)
 	struct ukevent ev;
 
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 	EXPECT_EQ(self->p[0], ev.id);
 	EXPECT_EQ(KEVENT_TYPE_POLL, ev.type);
-	EXPECT_EQ(1000 + self->p[0], ev.udata);
+	EXPECT_EQ(FD_UDATA(KEVENT_TYPE_POLL, self->p[0]), ev.udata);
 }
 
 TEST_F(pipe, woken_by_write)
@@ -85,7 +71,7 @@ TEST_F(pipe, woken_by_write)
 		usleep(100 * 1000);
 		_exit(write(self->p[1], "x", 1) != 1);
 	}
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, -1, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, -1, &ev));
 	waitpid(pid, NULL, 0);
 }
 
@@ -95,13 +81,13 @@ TEST_F(pipe, write_space)
 	struct ukevent ev;
 
 	ASSERT_EQ(0, poll_add(self->kq, self->p[1], KEVENT_POLL_OUT, 0));
-	EXPECT_EQ(KEVENT_POLL_OUT, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, 0, &ev));
 	while (write(self->p[1], buf, sizeof(buf)) > 0)
 		;
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	while (read(self->p[0], buf, sizeof(buf)) > 0)
 		;
-	EXPECT_EQ(KEVENT_POLL_OUT, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, 1000, &ev));
 }
 
 TEST_F(pipe, hangup_on_writer_close)
@@ -111,7 +97,7 @@ TEST_F(pipe, hangup_on_writer_close)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	close(self->p[1]);
 	self->p[1] = -1;
-	EXPECT_EQ(KEVENT_POLL_HUP, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, 1000, &ev));
 }
 
 TEST_F(pipe, error_on_reader_close)
@@ -123,7 +109,7 @@ TEST_F(pipe, error_on_reader_close)
 	close(self->p[0]);
 	self->p[0] = -1;
 	EXPECT_EQ(KEVENT_POLL_OUT | KEVENT_POLL_ERR,
-		  wait_one(self->kq, 1000, &ev));
+		  kq_wait_one(self->kq, 1000, &ev));
 }
 
 TEST_F(pipe, level_triggered_repeats_until_drained)
@@ -133,11 +119,11 @@ TEST_F(pipe, level_triggered_repeats_until_drained)
 
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 0, &ev));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, read(self->p[0], &c, 1));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 }
 
 TEST_F(pipe, edge_triggered_once_per_arrival)
@@ -147,11 +133,11 @@ TEST_F(pipe, edge_triggered_once_per_arrival)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
 			      KEVENT_REQ_ET));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 	/* Not drained, but nothing new arrived. */
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, write(self->p[1], "y", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 }
 
 TEST_F(pipe, oneshot)
@@ -161,8 +147,8 @@ TEST_F(pipe, oneshot)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
 			      KEVENT_REQ_ONESHOT));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
 }
 
@@ -177,10 +163,10 @@ TEST_F(pipe, dispatch_until_modify)
 
 	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_ADD, uk));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 0, &ev));
 }
 
 TEST_F(pipe, modify_changes_mask)
@@ -193,10 +179,10 @@ TEST_F(pipe, modify_changes_mask)
 
 	/* Asked for nothing: only ERR and HUP would come. */
 	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_ADD, uk));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	uk.event = KEVENT_POLL_OUT;
 	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
-	EXPECT_EQ(KEVENT_POLL_OUT, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, 0, &ev));
 }
 
 TEST_F(pipe, remove_stops_events)
@@ -206,7 +192,7 @@ TEST_F(pipe, remove_stops_events)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	ASSERT_EQ(0, kq_remove(self->kq, KEVENT_TYPE_POLL, self->p[0]));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 }
 
 /* Lifetime: a registration follows its fd in the registering process. */
@@ -232,7 +218,7 @@ TEST_F(pipe, close_removes_despite_dup)
 	self->p[0] = copy;
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 }
 
 TEST_F(pipe, closing_a_dup_keeps)
@@ -245,7 +231,7 @@ TEST_F(pipe, closing_a_dup_keeps)
 	close(copy);
 	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 }
 
 TEST_F(pipe, dup2_over_removes)
@@ -272,11 +258,11 @@ TEST_F(pipe, fd_number_reuse)
 	ASSERT_EQ(fd, q[0]);	/* lowest free number */
 	self->p[0] = q[0];
 	ASSERT_EQ(1, write(q[1], "x", 1));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
 	/* The number can be registered again, for the new file. */
 	ASSERT_EQ(0, poll_add(self->kq, fd, KEVENT_POLL_IN, 0));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 0, &ev));
 	close(q[1]);
 }
 
@@ -297,7 +283,7 @@ TEST_F(pipe, child_close_keeps)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 }
 
 /* The queue does not keep a file open once the registration is gone. */
@@ -313,7 +299,7 @@ TEST_F(pipe, queue_close_drops_file)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	close(self->p[1]);
 	self->p[1] = -1;
-	EXPECT_EQ(KEVENT_POLL_HUP, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, 1000, &ev));
 }
 
 /* Errors */
@@ -366,57 +352,224 @@ TEST_F(pipe, not_pollable_eperm)
 	close(fd);
 }
 
-TEST_F(pipe, nesting_eopnotsupp)
+TEST_F(pipe, epoll_fd_eopnotsupp)
 {
-	int ep = epoll_create1(0), kq2 = kq_new(0);
+	int ep = epoll_create1(0);
 
 	ASSERT_LE(0, ep);
-	ASSERT_LE(0, kq2);
-	EXPECT_EQ(-1, poll_add(self->kq, kq2, KEVENT_POLL_IN, 0));
-	EXPECT_EQ(EOPNOTSUPP, errno);
-	EXPECT_EQ(-1, poll_add(self->kq, self->kq, KEVENT_POLL_IN, 0));
-	EXPECT_EQ(EOPNOTSUPP, errno);
 	EXPECT_EQ(-1, poll_add(self->kq, ep, KEVENT_POLL_IN, 0));
 	EXPECT_EQ(EOPNOTSUPP, errno);
 	close(ep);
-	close(kq2);
+}
+
+/* A queue watching a queue hears of the inner queue's events. */
+TEST_F(pipe, nested_queue)
+{
+	int inner = kq_new(0);
+	struct ukevent ev;
+
+	ASSERT_LE(0, inner);
+	ASSERT_EQ(0, poll_add(inner, self->p[0], KEVENT_POLL_IN, 0));
+	ASSERT_EQ(0, poll_add(self->kq, inner, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(inner, ev.id);
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(inner, 0, &ev));
+	EXPECT_EQ(self->p[0], ev.id);
+	close(inner);
+}
+
+TEST_F(pipe, watch_itself_eloop)
+{
+	EXPECT_EQ(-1, poll_add(self->kq, self->kq, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(ELOOP, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/* kq -> a -> b, then b -> kq would close a loop. */
+TEST_F(pipe, loop_through_others_eloop)
+{
+	int a = kq_new(0), b = kq_new(0);
+
+	ASSERT_LE(0, a);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, poll_add(self->kq, a, KEVENT_POLL_IN, 0));
+	ASSERT_EQ(0, poll_add(a, b, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(-1, poll_add(b, self->kq, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(ELOOP, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(b));
+	/* Once a no longer watches b, b may watch kq. */
+	ASSERT_EQ(0, kq_remove(a, KEVENT_TYPE_POLL, b));
+	EXPECT_EQ(0, poll_add(b, self->kq, KEVENT_POLL_IN, 0));
+	close(a);
+	close(b);
+}
+
+/* Chains of queues are at most four registrations long. */
+TEST_F(pipe, chain_too_long_eloop)
+{
+	int q[6], i;
+
+	for (i = 0; i < 6; i++)
+		ASSERT_LE(0, q[i] = kq_new(0));
+	/* q0 <- q1 <- q2 <- q3 <- q4: four registrations */
+	for (i = 1; i < 5; i++)
+		ASSERT_EQ(0, poll_add(q[i], q[i - 1], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(-1, poll_add(q[5], q[4], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(ELOOP, errno);
+	/* Also when the chain is made longer from below. */
+	EXPECT_EQ(-1, poll_add(q[0], q[5], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(ELOOP, errno);
+	for (i = 0; i < 6; i++)
+		close(q[i]);
+}
+
+/* An event at the bottom of a full chain reaches its top. */
+TEST_F(pipe, nested_chain_delivers)
+{
+	struct ukevent ev;
+	int q[5], i;
+
+	for (i = 0; i < 5; i++)
+		ASSERT_LE(0, q[i] = kq_new(0));
+	ASSERT_EQ(0, poll_add(q[0], self->p[0], KEVENT_POLL_IN, 0));
+	for (i = 1; i < 5; i++)
+		ASSERT_EQ(0, poll_add(q[i], q[i - 1], KEVENT_POLL_IN, 0));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(q[4], 1000, &ev));
+	EXPECT_EQ(q[3], ev.id);
+	for (i = 0; i < 5; i++)
+		close(q[i]);
+}
+
+/* epoll can watch a kevent queue. */
+TEST_F(pipe, epoll_watches_queue)
+{
+	struct epoll_event eev = { .events = EPOLLIN };
+	int ep = epoll_create1(0);
+
+	ASSERT_LE(0, ep);
+	ASSERT_EQ(0, epoll_ctl(ep, EPOLL_CTL_ADD, self->kq, &eev));
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(0, epoll_wait(ep, &eev, 1, 0));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	EXPECT_EQ(1, epoll_wait(ep, &eev, 1, 1000));
+	close(ep);
 }
 
 /* Wake-one: four threads wait, one write wakes exactly one. */
 
-struct waiter {
-	int kq;
-	int ret;
-};
-
-static void *wait_thread(void *arg)
-{
-	struct waiter *w = arg;
-	struct ukevent ev;
-
-	w->ret = kq_wait_ms(w->kq, 1, 1, &ev, 1500);
-	return NULL;
-}
-
 TEST_F(pipe, wake_one)
 {
-	struct waiter w[4];
-	pthread_t t[4];
-	int i, woken = 0;
-
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
 			      KEVENT_REQ_ET));
-	for (i = 0; i < 4; i++) {
-		w[i].kq = self->kq;
-		ASSERT_EQ(0, pthread_create(&t[i], NULL, wait_thread, &w[i]));
-	}
-	usleep(300 * 1000);
-	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	for (i = 0; i < 4; i++) {
-		pthread_join(t[i], NULL);
-		woken += w[i].ret == 1;
-	}
-	EXPECT_EQ(1, woken);
+	EXPECT_EQ(1, kq_wake_count(self->kq, self->p[1]));
+}
+
+/* With KEVENT_REQ_WAKEUP_ALL, the four wake, and being LT all report. */
+TEST_F(pipe, wake_all)
+{
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
+			      KEVENT_REQ_WAKEUP_ALL));
+	EXPECT_EQ(4, kq_wake_count(self->kq, self->p[1]));
+}
+
+/* KEVENT_TYPE_PIPE: pipes and FIFOs, with byte counts */
+
+static int pipe_add(int kq, int fd, __u32 events, __u32 req_flags)
+{
+	return kq_add_fd(kq, KEVENT_TYPE_PIPE, fd, events, req_flags);
+}
+
+TEST_F(pipe, pipe_type_bytes_to_read)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, pipe_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(5, write(self->p[1], "hello", 5));
+	ASSERT_EQ(3, write(self->p[1], "abc", 3));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_TYPE_PIPE, ev.type);
+	EXPECT_EQ(FD_UDATA(KEVENT_TYPE_PIPE, self->p[0]), ev.udata);
+	EXPECT_EQ(8, KEVENT_DATA_IN(ev.ret_data));
+}
+
+TEST_F(pipe, pipe_type_write_space)
+{
+	char buf[4096] = {};
+	struct ukevent ev;
+	ssize_t r;
+
+	ASSERT_EQ(0, pipe_add(self->kq, self->p[1], KEVENT_POLL_OUT, 0));
+	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, 0, &ev));
+	/* An empty pipe of 16 pages takes 64 KiB. */
+	EXPECT_EQ(16 * 4096, KEVENT_DATA_OUT(ev.ret_data));
+	do
+		r = write(self->p[1], buf, sizeof(buf));
+	while (r > 0);
+	ASSERT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(4096, read(self->p[0], buf, sizeof(buf)));
+	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(4096, KEVENT_DATA_OUT(ev.ret_data));
+}
+
+TEST_F(pipe, pipe_type_hangup)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, pipe_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	close(self->p[1]);
+	self->p[1] = -1;
+	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(0, KEVENT_DATA_IN(ev.ret_data));
+}
+
+TEST_F(pipe, pipe_type_fifo)
+{
+	char dir[] = "/tmp/kevent_fifo.XXXXXX", path[64];
+	struct ukevent ev;
+	int r, w;
+
+	ASSERT_FALSE(!mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	ASSERT_EQ(0, mkfifo(path, 0600));
+	r = open(path, O_RDONLY | O_NONBLOCK);
+	ASSERT_LE(0, r);
+	w = open(path, O_WRONLY | O_NONBLOCK);
+	ASSERT_LE(0, w);
+	unlink(path);
+	rmdir(dir);
+	ASSERT_EQ(0, pipe_add(self->kq, r, KEVENT_POLL_IN, 0));
+	ASSERT_EQ(2, write(w, "ab", 2));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(2, KEVENT_DATA_IN(ev.ret_data));
+	close(r);
+	close(w);
+}
+
+TEST_F(pipe, pipe_type_not_a_pipe_einval)
+{
+	int efd = eventfd(0, 0);
+
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(-1, pipe_add(self->kq, efd, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, pipe_add(self->kq, self->p[0], KEVENT_POLL_RDHUP, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	close(efd);
+}
+
+TEST_F(pipe, pipe_type_close_removes)
+{
+	ASSERT_EQ(0, pipe_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+	close(self->p[0]);
+	self->p[0] = -1;
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
 }
 
 /* Other pollable files */
@@ -444,9 +597,9 @@ TEST_F(kq, eventfd)
 
 	ASSERT_LE(0, efd);
 	ASSERT_EQ(0, poll_add(self->kq, efd, KEVENT_POLL_IN, 0));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(8, write(efd, &one, 8));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 	close(efd);
 }
 
@@ -459,7 +612,7 @@ TEST_F(kq, timerfd)
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, poll_add(self->kq, tfd, KEVENT_POLL_IN, 0));
 	ASSERT_EQ(0, timerfd_settime(tfd, 0, &its, NULL));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 5000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 5000, &ev));
 	close(tfd);
 }
 
@@ -475,9 +628,9 @@ TEST_F(kq, signalfd)
 	sfd = signalfd(-1, &mask, SFD_NONBLOCK);
 	ASSERT_LE(0, sfd);
 	ASSERT_EQ(0, poll_add(self->kq, sfd, KEVENT_POLL_IN, 0));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(0, kill(getpid(), SIGUSR2));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 	close(sfd);
 }
 
@@ -496,7 +649,7 @@ TEST_F(kq, pidfd_exit)
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	ASSERT_LE(0, pidfd);
 	ASSERT_EQ(0, poll_add(self->kq, pidfd, KEVENT_POLL_IN, 0));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 5000, &ev) & KEVENT_POLL_IN);
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 5000, &ev) & KEVENT_POLL_IN);
 	waitpid(pid, NULL, 0);
 	close(pidfd);
 }
@@ -508,11 +661,11 @@ TEST_F(kq, unix_socketpair)
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv));
 	ASSERT_EQ(0, poll_add(self->kq, sv[0], KEVENT_POLL_IN | KEVENT_POLL_RDHUP, 0));
-	EXPECT_EQ(0, wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, send(sv[1], "x", 1, 0));
-	EXPECT_EQ(KEVENT_POLL_IN, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 	ASSERT_EQ(0, shutdown(sv[1], SHUT_WR));
-	EXPECT_EQ(KEVENT_POLL_IN | KEVENT_POLL_RDHUP, wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN | KEVENT_POLL_RDHUP, kq_wait_one(self->kq, 1000, &ev));
 	close(sv[0]);
 	close(sv[1]);
 }

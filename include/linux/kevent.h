@@ -6,11 +6,55 @@
 #define _LINUX_KEVENT_H
 
 #include <linux/fs.h>
+#include <linux/jump_label.h>
+#include <linux/net.h>
+#include <uapi/linux/kevent.h>
 
 #ifdef CONFIG_KEVENT
 void kevent_flush(struct file *file, fl_owner_t owner);
+
+DECLARE_STATIC_KEY_FALSE(kevent_socket_used);
+void __kevent_socket_notify(struct socket_wq *wq, u32 events);
+
+/**
+ * kevent_socket_notify() - a socket's state changed
+ * @wq: the socket's wait queue, rcu_dereference(sk->sk_wq), may be NULL
+ * @events: the KEVENT_SOCKET_* events that may have become ready
+ *
+ * Called by the socket callbacks (data ready, write space, state change,
+ * error) under rcu_read_lock(), in any context.  Costs a static branch
+ * while no socket is watched.
+ */
+static inline void kevent_socket_notify(struct socket_wq *wq, u32 events)
+{
+	if (static_branch_unlikely(&kevent_socket_used) && wq)
+		__kevent_socket_notify(wq, events);
+}
+
+/**
+ * kevent_socket_init() - initialise the kevent part of a socket_wq
+ * @wq: the socket_wq
+ */
+static inline void kevent_socket_init(struct socket_wq *wq)
+{
+	wq->kevent = NULL;
+}
+
+void kevent_socket_free(struct socket_wq *wq);
 #else
 static inline void kevent_flush(struct file *file, fl_owner_t owner)
+{
+}
+
+static inline void kevent_socket_notify(struct socket_wq *wq, u32 events)
+{
+}
+
+static inline void kevent_socket_init(struct socket_wq *wq)
+{
+}
+
+static inline void kevent_socket_free(struct socket_wq *wq)
 {
 }
 #endif

@@ -39,9 +39,12 @@
  * From outer to inner:
  *
  *   kevent_user.mutex
- *     source locks (whatever a source holds when it calls kevent_ready())
+ *     kevent_nest_mutex (poll.c), kevent_files_lock (file.c)
+ *     source locks (whatever a source holds when it calls kevent_ready():
+ *                   kevent_storage.lock, a watched file's wait queue lock)
  *       kevent_user.wq.lock
- *         the locks of pollers woken from it (epoll's ep->lock, ...)
+ *         the locks of pollers woken from it (epoll's ep->lock, the
+ *         wq.lock of a queue watching this one, ...)
  *
  * kevent_user.mutex is a mutex because registration calls into sources
  * that may sleep and delivery copies to user space.  It protects the tree,
@@ -52,6 +55,11 @@
  * poller checks and the wakeup are under one lock and no barrier is
  * needed.  It is taken with interrupts disabled because sources may call
  * kevent_ready() from hard interrupt context (timers).
+ *
+ * A queue may watch another queue (poll.c); then one queue's wq.lock is
+ * taken inside another's.  Chains are at most KEVENT_MAX_NESTS long and
+ * loops are refused, and the inner lock is taken with the lockdep
+ * subclass the outer one hands down in ->wake_nest, as epoll does.
  */
 
 #include <linux/anon_inodes.h>
@@ -74,6 +82,8 @@
 
 static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_MAX + 1] = {
 	[KEVENT_TYPE_USER]	= &kevent_user_event_ops,
+	[KEVENT_TYPE_SOCKET]	= &kevent_socket_ops,
+	[KEVENT_TYPE_PIPE]	= &kevent_pipe_ops,
 	[KEVENT_TYPE_POLL]	= &kevent_poll_ops,
 };
 
@@ -143,6 +153,28 @@ static void kevent_unqueue_locked(struct kevent_user *ku, struct kevent *k)
 }
 
 /**
+ * kevent_ready_nested() - report activity on a kevent's source, nested
+ * @k: the kevent
+ * @subclass: lockdep subclass for the queue's lock
+ *
+ * kevent_ready() for a source that calls it with the lock of another
+ * queue held: the poll source when it watches a queue, which passes the
+ * ->wake_nest of the watched queue.  Pollers woken from here see
+ * ->wake_nest one deeper.
+ */
+void kevent_ready_nested(struct kevent *k, unsigned int subclass)
+{
+	struct kevent_user *ku = k->ku;
+	unsigned long flags;
+
+	spin_lock_irqsave_nested(&ku->wq.lock, flags, subclass);
+	ku->wake_nest = subclass + 1;
+	kevent_queue_locked(ku, k);
+	ku->wake_nest = 1;
+	spin_unlock_irqrestore(&ku->wq.lock, flags);
+}
+
+/**
  * kevent_ready() - report activity on a kevent's source
  * @k: the kevent
  *
@@ -154,12 +186,76 @@ static void kevent_unqueue_locked(struct kevent_user *ku, struct kevent *k)
  */
 void kevent_ready(struct kevent *k)
 {
-	struct kevent_user *ku = k->ku;
+	kevent_ready_nested(k, 0);
+}
+
+/**
+ * kevent_storage_init() - initialise an empty storage
+ * @st: the storage
+ */
+void kevent_storage_init(struct kevent_storage *st)
+{
+	spin_lock_init(&st->lock);
+	INIT_HLIST_HEAD(&st->list);
+}
+
+/**
+ * kevent_storage_add() - put a kevent in a storage
+ * @st: the storage
+ * @e: the kevent's entry, in its private data
+ * @k: the kevent
+ * @always: events that wake @k whether it asked for them or not
+ */
+void kevent_storage_add(struct kevent_storage *st,
+			struct kevent_storage_entry *e, struct kevent *k,
+			u32 always)
+{
 	unsigned long flags;
 
-	spin_lock_irqsave(&ku->wq.lock, flags);
-	kevent_queue_locked(ku, k);
-	spin_unlock_irqrestore(&ku->wq.lock, flags);
+	e->k = k;
+	e->always = always;
+	spin_lock_irqsave(&st->lock, flags);
+	hlist_add_head(&e->node, &st->list);
+	spin_unlock_irqrestore(&st->lock, flags);
+}
+
+/**
+ * kevent_storage_del() - take a kevent out of its storage
+ * @st: the storage
+ * @e: the kevent's entry
+ *
+ * After return, kevent_storage_notify() does not reach the kevent.
+ */
+void kevent_storage_del(struct kevent_storage *st,
+			struct kevent_storage_entry *e)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->lock, flags);
+	hlist_del(&e->node);
+	spin_unlock_irqrestore(&st->lock, flags);
+}
+
+/**
+ * kevent_storage_notify() - events may have happened on a storage's object
+ * @st: the storage
+ * @events: what may have happened, in the bits of the source's event field
+ *
+ * Makes ready every kevent of @st that asked for one of @events.  Any
+ * context; does not sleep or allocate.
+ */
+void kevent_storage_notify(struct kevent_storage *st, u32 events)
+{
+	struct kevent_storage_entry *e;
+	unsigned long flags;
+
+	spin_lock_irqsave(&st->lock, flags);
+	hlist_for_each_entry(e, &st->list, node) {
+		/* event may change under kevent_user.mutex, not held here */
+		if (events & (READ_ONCE(e->k->uk.event) | e->always))
+			kevent_ready(e->k);
+	}
+	spin_unlock_irqrestore(&st->lock, flags);
 }
 
 /*
@@ -304,7 +400,7 @@ static void kevent_remove(struct kevent_user *ku, struct kevent *k)
  * @arg: passed to @match
  *
  * For sources that must remove a registration from outside kevent_ctl(),
- * such as the close hook of the poll source.  May sleep.
+ * such as the close hook in file.c.  May sleep.
  */
 void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
 		      bool (*match)(struct kevent *k, void *arg), void *arg)
@@ -743,6 +839,9 @@ int kevent_create(u64 flags)
 	INIT_LIST_HEAD(&ku->ready);
 	ku->user = get_current_user();
 	refcount_set(&ku->ref, 1);
+	ku->wake_nest = 1;
+	INIT_LIST_HEAD(&ku->nest_down);
+	INIT_LIST_HEAD(&ku->nest_up);
 
 	fd = anon_inode_getfd("[kevent]", &kevent_fops, ku, f_flags);
 	if (fd < 0)

@@ -5,9 +5,11 @@
 #ifndef _KERNEL_KEVENT_KEVENT_H
 #define _KERNEL_KEVENT_KEVENT_H
 
+#include <linux/fs.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/poll.h>
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -15,7 +17,6 @@
 #include <linux/wait.h>
 #include <uapi/linux/kevent.h>
 
-struct file;
 struct user_struct;
 
 /**
@@ -30,6 +31,15 @@ struct user_struct;
  * @user: the user charged for the registrations
  * @nr_kevents: registrations in @tree; under @mutex
  * @ref: the queue file holds one reference; kevent_flush() takes others
+ * @wake_nest: the lockdep subclass with which a queue watching this one
+ *	takes its own @wq.lock when woken from ours; under @wq.lock
+ * @nest_down: the queues this one watches (struct kevent_nest.down)
+ * @nest_up: the queues that watch this one (struct kevent_nest.up)
+ * @nest_gen: @nest_depth was computed in this pass of the loop check
+ * @nest_depth: longest chain of watching queues, see poll.c
+ *
+ * @nest_down, @nest_up, @nest_gen and @nest_depth are under the poll
+ * source's kevent_nest_mutex.
  */
 struct kevent_user {
 	struct mutex		mutex;		/* see core.c, Locking */
@@ -40,6 +50,11 @@ struct kevent_user {
 	struct user_struct	*user;
 	unsigned int		nr_kevents;
 	refcount_t		ref;
+	unsigned int		wake_nest;
+	struct list_head	nest_down;
+	struct list_head	nest_up;
+	unsigned int		nest_gen;
+	int			nest_depth;
 };
 
 /* struct kevent.state bits, under kevent_user.wq.lock */
@@ -72,6 +87,8 @@ struct kevent {
 /**
  * struct kevent_ops - what an event source provides
  * @priv_size: bytes of private data allocated behind each kevent
+ * @fd_based: the id is a file descriptor, and the private data starts with
+ *	a struct kevent_file
  * @event_mask: the bits of ukevent.event that ADD and MODIFY accept
  * @attach: connect a new kevent to its source; may sleep.  On failure it
  *	must leave the source as it found it.
@@ -88,6 +105,7 @@ struct kevent {
  */
 struct kevent_ops {
 	size_t	priv_size;
+	bool	fd_based;
 	u32	event_mask;
 	int	(*attach)(struct kevent *k);
 	void	(*detach)(struct kevent *k);
@@ -102,7 +120,87 @@ static inline void *kevent_priv(struct kevent *k)
 	return k->priv;
 }
 
+/**
+ * struct kevent_file - a registration on a file descriptor
+ * @node: in the hash of watched files, see file.c
+ * @file: the file, referenced
+ * @owner: the files of the registering process
+ * @fd: the descriptor in @owner that named @file
+ * @k: the kevent
+ */
+struct kevent_file {
+	struct hlist_node	node;
+	struct file		*file;
+	fl_owner_t		owner;
+	unsigned int		fd;
+	struct kevent		*k;
+};
+
+struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k);
+int kevent_file_watch(struct kevent_file *kf);
+void kevent_file_put(struct kevent_file *kf, bool watched);
+
+struct kevent_poll_wait;
+
+/**
+ * struct kevent_poll - a kevent hooked to a file's wait queues (poll.c)
+ * @kf: the registration; first, as for every fd-based source
+ * @waits: the wait queue entries, a list
+ * @inner: the watched file is this queue, else NULL
+ * @nest_down: in kevent_user.nest_down of our queue, if @inner
+ * @nest_up: in kevent_user.nest_up of @inner
+ */
+struct kevent_poll {
+	struct kevent_file	kf;
+	struct kevent_poll_wait	*waits;
+	struct kevent_user	*inner;
+	struct list_head	nest_down;
+	struct list_head	nest_up;
+};
+
+/* Reported whether asked for or not, as by poll() */
+#define KEVENT_POLL_ALWAYS	(EPOLLERR | EPOLLHUP)
+
+int kevent_poll_attach_file(struct kevent *k, int (*check)(struct file *file));
+void kevent_poll_detach(struct kevent *k);
+bool kevent_poll_report(struct kevent *k, struct ukevent *out);
+
+/**
+ * struct kevent_storage - the kevents watching one object
+ * @lock: guards @list; taken with interrupts off
+ * @list: struct kevent_storage_entry.node
+ *
+ * The structure of the original kevent design: an object that produces
+ * events (a socket) carries a storage, and its state changes walk the
+ * storage with kevent_storage_notify().
+ */
+struct kevent_storage {
+	spinlock_t		lock;	/* irqs off: callbacks run in any context */
+	struct hlist_head	list;
+};
+
+/**
+ * struct kevent_storage_entry - a kevent in a struct kevent_storage
+ * @node: in kevent_storage.list
+ * @k: the kevent
+ * @always: events that wake the kevent whether asked for or not
+ */
+struct kevent_storage_entry {
+	struct hlist_node	node;
+	struct kevent		*k;
+	u32			always;
+};
+
+void kevent_storage_init(struct kevent_storage *st);
+void kevent_storage_add(struct kevent_storage *st,
+			struct kevent_storage_entry *e, struct kevent *k,
+			u32 always);
+void kevent_storage_del(struct kevent_storage *st,
+			struct kevent_storage_entry *e);
+void kevent_storage_notify(struct kevent_storage *st, u32 events);
+
 void kevent_ready(struct kevent *k);
+void kevent_ready_nested(struct kevent *k, unsigned int subclass);
 void kevent_user_get(struct kevent_user *ku);
 void kevent_user_put(struct kevent_user *ku);
 void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
@@ -111,6 +209,8 @@ void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
 /* Sources, one file each */
 extern const struct kevent_ops kevent_user_event_ops;
 extern const struct kevent_ops kevent_poll_ops;
+extern const struct kevent_ops kevent_pipe_ops;
+extern const struct kevent_ops kevent_socket_ops;
 
 /* Core entry points for the system calls */
 int kevent_create(u64 flags);

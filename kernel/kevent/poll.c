@@ -9,28 +9,23 @@
  * callback only filters on the event mask and queues the kevent.  What is
  * reported is read with vfs_poll() when the event is delivered.
  *
- * A registration lives while its file descriptor, in the registering
- * process, refers to the file it referred to when it was added.
- * filp_flush() calls kevent_flush() whenever a process lets go of a file
- * descriptor (close, dup2 over it, close-on-exec, exit), and that removes
- * the registrations that no longer hold.  Unlike an epoll registration,
- * one does not outlive the close of its fd through a dup'd or passed copy,
- * and a new file that reuses the fd number never receives its events.
+ * The registration is a struct kevent_file (file.c): it holds a reference
+ * on the file and goes away when its file descriptor is closed.
  *
- * Every registration is in kevent_poll_files, a hash keyed by the watched
- * file, so that kevent_flush() finds a file's registrations without a
- * field in struct file.  Readers use RCU; changes take kevent_poll_lock,
- * which nests inside kevent_user.mutex and outside nothing else.
+ * A queue can watch another queue.  A wakeup of the watched queue then
+ * runs this source's callback, which takes the watching queue's lock,
+ * inside the watched one's: kevent_ready_nested() with the subclass the
+ * watched queue hands down, so that lockdep sees an order, not recursion.
+ * Registrations between queues form a graph, kept in kevent_user.nest_down
+ * and .nest_up under kevent_nest_mutex: an ADD that would close a loop, or
+ * make a chain of queues longer than KEVENT_MAX_NESTS, fails with -ELOOP.
  *
- * Queues and epoll files cannot be watched yet: nesting needs wakeup depth
- * annotations and loop checks, and is -EOPNOTSUPP until it has them.
+ * An epoll file cannot be watched (-EOPNOTSUPP): epoll annotates its wakeup
+ * nesting only for epoll files, and a chain epoll -> kevent -> epoll would
+ * look like recursion to lockdep.  A kevent fd can be watched by epoll.
  */
 
-#include <linux/fdtable.h>
 #include <linux/file.h>
-#include <linux/hashtable.h>
-#include <linux/jump_label.h>
-#include <linux/kevent.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -42,8 +37,6 @@
 #define KEVENT_POLL_EVENTS	(KEVENT_POLL_IN | KEVENT_POLL_PRI | \
 				 KEVENT_POLL_OUT | KEVENT_POLL_ERR | \
 				 KEVENT_POLL_HUP | KEVENT_POLL_RDHUP)
-/* Reported whether asked for or not, as by poll() */
-#define KEVENT_POLL_ALWAYS	(EPOLLERR | EPOLLHUP)
 
 /* One hooked wait queue of a watched file */
 struct kevent_poll_wait {
@@ -53,25 +46,17 @@ struct kevent_poll_wait {
 	struct kevent_poll_wait	*next;
 };
 
-/* The private part of a KEVENT_TYPE_POLL kevent */
-struct kevent_poll {
-	struct hlist_node	node;	/* in kevent_poll_files */
-	struct file		*file;
-	fl_owner_t		owner;	/* files of the registering process */
-	unsigned int		fd;
-	struct kevent		*k;
-	struct kevent_poll_wait	*waits;
-};
-
 struct kevent_poll_table {
 	poll_table		pt;
 	struct kevent		*k;
 	int			err;
 };
 
-static DEFINE_HASHTABLE(kevent_poll_files, 8);
-static DEFINE_SPINLOCK(kevent_poll_lock);
-static DEFINE_STATIC_KEY_FALSE(kevent_poll_used);
+/* Longest chain of queues watching queues, in registrations */
+#define KEVENT_MAX_NESTS	4
+
+static DEFINE_MUTEX(kevent_nest_mutex);
+static unsigned int kevent_nest_gen;
 
 /* The events a registration reports: what it asked for, ERR and HUP. */
 static __poll_t kevent_poll_mask(struct kevent *k)
@@ -88,6 +73,7 @@ static int kevent_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 						   wait);
 	__poll_t mask = key_to_poll(key);
 	struct kevent *k = pw->k;
+	struct kevent_poll *p = kevent_priv(k);
 
 	if (mask & POLLFREE) {
 		/*
@@ -103,7 +89,11 @@ static int kevent_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 	/* A wakeup without a key may be about anything. */
 	if (mask && !(mask & kevent_poll_mask(k)))
 		return 0;
-	kevent_ready(k);
+	if (p->inner)
+		/* Stable: the watched queue holds its wq.lock around us. */
+		kevent_ready_nested(k, p->inner->wake_nest);
+	else
+		kevent_ready(k);
 	return 0;
 }
 
@@ -149,48 +139,128 @@ static void kevent_poll_unhook(struct kevent_poll *p)
 	}
 }
 
-/* Does the registered fd still refer to the registered file? */
-static bool kevent_poll_fd_holds(struct kevent_poll *p)
+/*
+ * Longest chain of registrations below @ku, or -ELOOP if @outer is among
+ * the queues @ku watches, directly or not.
+ */
+static int kevent_nest_down(struct kevent_user *ku, struct kevent_user *outer)
 {
-	bool holds;
+	struct kevent_poll *p;
+	int depth = 0, d;
 
-	rcu_read_lock();
-	holds = files_lookup_fd_raw(p->owner, p->fd) == p->file;
-	rcu_read_unlock();
-	return holds;
+	lockdep_assert_held(&kevent_nest_mutex);
+
+	if (ku == outer)
+		return -ELOOP;
+	if (ku->nest_gen == kevent_nest_gen)
+		return ku->nest_depth;
+	list_for_each_entry(p, &ku->nest_down, nest_down) {
+		d = kevent_nest_down(p->inner, outer);
+		if (d < 0)
+			return d;
+		depth = max(depth, d + 1);
+	}
+	ku->nest_gen = kevent_nest_gen;
+	ku->nest_depth = depth;
+	return depth;
 }
 
-static void kevent_poll_unlist(struct kevent_poll *p)
+/* Longest chain of registrations above @ku */
+static int kevent_nest_up(struct kevent_user *ku)
 {
-	spin_lock(&kevent_poll_lock);
-	hash_del_rcu(&p->node);
-	spin_unlock(&kevent_poll_lock);
-	static_branch_dec(&kevent_poll_used);
+	struct kevent_poll *p;
+	int depth = 0;
+
+	lockdep_assert_held(&kevent_nest_mutex);
+
+	if (ku->nest_gen == kevent_nest_gen)
+		return ku->nest_depth;
+	list_for_each_entry(p, &ku->nest_up, nest_up)
+		depth = max(depth, kevent_nest_up(p->kf.k->ku) + 1);
+	ku->nest_gen = kevent_nest_gen;
+	ku->nest_depth = depth;
+	return depth;
 }
 
-static int kevent_poll_attach(struct kevent *k)
+/* Record that @p's queue watches @inner, unless that makes a loop. */
+static int kevent_nest_link(struct kevent_poll *p, struct kevent_user *inner)
+{
+	struct kevent_user *outer = p->kf.k->ku;
+	int down, up, err = 0;
+
+	mutex_lock(&kevent_nest_mutex);
+	/*
+	 * Two passes, each memoizing depths: one below @inner, which looks
+	 * for @outer on the way, one above @outer.  No queue is in both, or
+	 * the first pass would have found the loop.
+	 */
+	kevent_nest_gen++;
+	down = kevent_nest_down(inner, outer);
+	if (down < 0) {
+		err = down;
+		goto out;
+	}
+	kevent_nest_gen++;
+	up = kevent_nest_up(outer);
+	if (up + 1 + down > KEVENT_MAX_NESTS) {
+		err = -ELOOP;
+		goto out;
+	}
+	p->inner = inner;
+	list_add(&p->nest_down, &outer->nest_down);
+	list_add(&p->nest_up, &inner->nest_up);
+out:
+	mutex_unlock(&kevent_nest_mutex);
+	return err;
+}
+
+static void kevent_nest_unlink(struct kevent_poll *p)
+{
+	if (!p->inner)
+		return;
+	mutex_lock(&kevent_nest_mutex);
+	list_del(&p->nest_down);
+	list_del(&p->nest_up);
+	mutex_unlock(&kevent_nest_mutex);
+}
+
+/**
+ * kevent_poll_attach_file() - hook a kevent to a file's wait queues
+ * @k: the kevent; its id is a file descriptor, its private data a
+ *	struct kevent_poll
+ * @check: refuses a file the source does not take, with an errno
+ *
+ * Return: 0, -EBADF for a bad fd, -EPERM if the file cannot be polled,
+ * -EOPNOTSUPP for an epoll file, -ELOOP if watching a queue would make a
+ * loop or too long a chain, -ENOMEM, or what @check returned.
+ */
+int kevent_poll_attach_file(struct kevent *k, int (*check)(struct file *file))
 {
 	struct kevent_poll *p = kevent_priv(k);
 	struct kevent_poll_table kpt = { .k = k };
+	struct kevent_user *inner;
 	struct file *file;
 	int err;
 
-	if (k->uk.id > INT_MAX)
-		return -EBADF;
-	file = fget(k->uk.id);
-	if (!file)
-		return -EBADF;
+	file = kevent_file_get(&p->kf, k);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
 	err = -EPERM;
 	if (!file_can_poll(file))
 		goto out_put;
 	err = -EOPNOTSUPP;
-	if (kevent_user_from_file(file) || is_file_epoll(file))
+	if (is_file_epoll(file))
+		goto out_put;
+	err = check ? check(file) : 0;
+	if (err)
 		goto out_put;
 
-	p->file = file;
-	p->owner = current->files;
-	p->fd = k->uk.id;
-	p->k = k;
+	inner = kevent_user_from_file(file);
+	if (inner) {
+		err = kevent_nest_link(p, inner);
+		if (err)
+			goto out_put;
+	}
 
 	init_poll_funcptr(&kpt.pt, kevent_poll_queue_proc);
 	kpt.pt._key = kevent_poll_mask(k);
@@ -198,135 +268,59 @@ static int kevent_poll_attach(struct kevent *k)
 	err = kpt.err;
 	if (err)
 		goto out_unhook;
-
-	static_branch_inc(&kevent_poll_used);
-	spin_lock(&kevent_poll_lock);
-	hash_add_rcu(kevent_poll_files, &p->node, (unsigned long)file);
-	spin_unlock(&kevent_poll_lock);
-
-	/*
-	 * A close of the fd from now on finds us in the hash.  One that came
-	 * before did not: see that the fd still holds the file.  Pairs with
-	 * the barrier in kevent_flush().
-	 */
-	smp_mb();
-	err = -EBADF;
-	if (!kevent_poll_fd_holds(p))
-		goto out_unlist;
+	err = kevent_file_watch(&p->kf);
+	if (err)
+		goto out_unhook;
 	return 0;
 
-out_unlist:
-	kevent_poll_unlist(p);
 out_unhook:
 	kevent_poll_unhook(p);
+	kevent_nest_unlink(p);
 out_put:
-	fput(file);
+	kevent_file_put(&p->kf, false);
 	return err;
 }
 
-static void kevent_poll_detach(struct kevent *k)
+/**
+ * kevent_poll_detach() - undo kevent_poll_attach_file()
+ * @k: the kevent
+ */
+void kevent_poll_detach(struct kevent *k)
 {
 	struct kevent_poll *p = kevent_priv(k);
 
-	kevent_poll_unlist(p);
 	kevent_poll_unhook(p);
-	fput(p->file);
+	kevent_nest_unlink(p);
+	kevent_file_put(&p->kf, true);
 }
 
-static bool kevent_poll_report(struct kevent *k, struct ukevent *out)
+/**
+ * kevent_poll_report() - what the file's ->poll() says, as far as asked
+ * @k: the kevent
+ * @out: its event is set to the ready bits
+ *
+ * Return: whether any bit asked for, or ERR or HUP, is set.
+ */
+bool kevent_poll_report(struct kevent *k, struct ukevent *out)
 {
 	struct kevent_poll *p = kevent_priv(k);
 	__poll_t mask;
 
-	mask = vfs_poll(p->file, NULL) & kevent_poll_mask(k);
+	mask = vfs_poll(p->kf.file, NULL) & kevent_poll_mask(k);
 	if (!mask)
 		return false;
 	out->event = (__force u32)mask;
 	return true;
 }
 
-struct kevent_poll_flush {
-	struct file	*file;
-	fl_owner_t	owner;
-};
-
-static bool kevent_poll_stale(struct kevent_poll *p,
-			      const struct kevent_poll_flush *f)
+static int kevent_poll_attach(struct kevent *k)
 {
-	return p->file == f->file && p->owner == f->owner &&
-	       !kevent_poll_fd_holds(p);
-}
-
-static bool kevent_poll_match(struct kevent *k, void *arg)
-{
-	return k->ops == &kevent_poll_ops &&
-	       kevent_poll_stale(kevent_priv(k), arg);
-}
-
-#define KEVENT_POLL_FLUSH_BATCH	16
-
-/**
- * kevent_flush() - a process let go of a file descriptor
- * @file: the file it referred to
- * @owner: the files of the process
- *
- * Called by filp_flush().  Removes the KEVENT_TYPE_POLL registrations that
- * @owner made on @file through a file descriptor that no longer refers to
- * @file.  Process context; may sleep.
- */
-void kevent_flush(struct file *file, fl_owner_t owner)
-{
-	struct kevent_poll_flush f = { .file = file, .owner = owner };
-	struct {
-		struct kevent_user	*ku;
-		u64			id;
-	} batch[KEVENT_POLL_FLUSH_BATCH];
-	unsigned long key = (unsigned long)file;
-	struct kevent_poll *p;
-	bool found = false;
-	int i, n;
-
-	if (!static_branch_unlikely(&kevent_poll_used))
-		return;
-	/* Pairs with the barrier in kevent_poll_attach(). */
-	smp_mb();
-
-	rcu_read_lock();
-	hash_for_each_possible_rcu(kevent_poll_files, p, node, key) {
-		if (p->file == file && p->owner == owner) {
-			found = true;
-			break;
-		}
-	}
-	rcu_read_unlock();
-	if (!found)
-		return;
-
-	do {
-		n = 0;
-		spin_lock(&kevent_poll_lock);
-		hash_for_each_possible(kevent_poll_files, p, node, key) {
-			if (!kevent_poll_stale(p, &f))
-				continue;
-			/* Registered, so the queue is alive; keep it so. */
-			kevent_user_get(p->k->ku);
-			batch[n].ku = p->k->ku;
-			batch[n].id = p->k->uk.id;
-			if (++n == KEVENT_POLL_FLUSH_BATCH)
-				break;
-		}
-		spin_unlock(&kevent_poll_lock);
-
-		for (i = 0; i < n; i++) {
-			kevent_remove_if(batch[i].ku, KEVENT_TYPE_POLL,
-					 batch[i].id, kevent_poll_match, &f);
-			kevent_user_put(batch[i].ku);
-		}
-	} while (n == KEVENT_POLL_FLUSH_BATCH);
+	return kevent_poll_attach_file(k, NULL);
 }
 
 const struct kevent_ops kevent_poll_ops = {
 	.priv_size	= sizeof(struct kevent_poll),
+	.fd_based	= true,
 	.event_mask	= KEVENT_POLL_EVENTS,
 	.attach		= kevent_poll_attach,
 	.detach		= kevent_poll_detach,

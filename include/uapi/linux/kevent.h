@@ -60,6 +60,27 @@ struct kevent_init_args {
 #define KEVENT_POLL_HUP		0x0010U
 #define KEVENT_POLL_RDHUP	0x2000U
 
+/*
+ * KEVENT_TYPE_SOCKET: id is a socket file descriptor of the caller; event
+ * is a mask of these.  ERR and HUP are reported whether asked for or not.
+ */
+#define KEVENT_SOCKET_ACCEPT	0x0001U	/* a connection waits on a listener */
+#define KEVENT_SOCKET_RECV	0x0002U	/* data (or end of file) to read */
+#define KEVENT_SOCKET_SEND	0x0004U	/* send buffer space */
+#define KEVENT_SOCKET_HUP	0x0008U	/* peer closed or shut down, or closed */
+#define KEVENT_SOCKET_ERR	0x0010U	/* pending error, see SO_ERROR */
+
+/*
+ * KEVENT_TYPE_PIPE takes the KEVENT_POLL_IN, _OUT, _ERR and _HUP bits.
+ *
+ * For KEVENT_TYPE_SOCKET and KEVENT_TYPE_PIPE, ret_data holds two counts:
+ * the bytes that can be read (on a listening socket: the connections
+ * waiting to be accepted) and the bytes that can be written without
+ * blocking, at least.
+ */
+#define KEVENT_DATA_IN(ret_data)	((__u32)(ret_data))
+#define KEVENT_DATA_OUT(ret_data)	((__u32)((ret_data) >> 32))
+
 /* Request flags, struct ukevent.req_flags.  Level-triggered is the default. */
 #define KEVENT_REQ_ONESHOT	(1U << 0)	/* removed after it is reported */
 #define KEVENT_REQ_ET		(1U << 1)	/* edge-triggered */

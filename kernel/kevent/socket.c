@@ -1,0 +1,230 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent: socket readiness (KEVENT_TYPE_SOCKET).
+ *
+ * A socket carries a struct kevent_storage, allocated when it is first
+ * watched and hung off its struct socket_wq, which sk->sk_wq reaches under
+ * RCU from every socket callback.  The default callbacks of struct sock
+ * (data ready, write space, state change, error report), the stream write
+ * space callback and those of AF_UNIX call kevent_socket_notify() with the
+ * events they may have made ready; that walks the storage in the callback's
+ * context, often softirq with the socket's locks held, and only queues the
+ * kevents that asked for those events.  No wait queue entry, no ->poll()
+ * call and no allocation happen on that path.
+ *
+ * What is reported is decided when the event is delivered, in process
+ * context: the bits from the protocol's own ->poll() (the one definition of
+ * readiness a socket has), and in ret_data the bytes readable and the send
+ * space, read from the socket as FIONREAD and SIOCOUTQ would.
+ *
+ * The registration is a struct kevent_file (file.c): it holds a reference
+ * on the socket's file, which keeps the socket and its storage alive, and
+ * it goes away when its file descriptor is closed.  The storage is freed
+ * with the socket's inode, after an RCU grace period.
+ */
+
+#include <linux/file.h>
+#include <linux/kevent.h>
+#include <linux/net.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/tcp.h>
+#include <net/af_unix.h>
+#include <net/sock.h>
+#include <asm/ioctls.h>
+
+#include "kevent.h"
+
+#define KEVENT_SOCKET_EVENTS	(KEVENT_SOCKET_ACCEPT | KEVENT_SOCKET_RECV | \
+				 KEVENT_SOCKET_SEND | KEVENT_SOCKET_HUP | \
+				 KEVENT_SOCKET_ERR)
+/* Reported whether asked for or not, as by poll() */
+#define KEVENT_SOCKET_ALWAYS	(KEVENT_SOCKET_HUP | KEVENT_SOCKET_ERR)
+
+DEFINE_STATIC_KEY_FALSE(kevent_socket_used);
+
+/* The private part of a KEVENT_TYPE_SOCKET kevent */
+struct kevent_socket {
+	struct kevent_file		kf;	/* first: fd-based */
+	struct kevent_storage_entry	entry;
+	struct kevent_storage		*st;
+};
+
+/**
+ * __kevent_socket_notify() - walk the storage of a watched socket
+ * @wq: the socket's wait queue structure
+ * @events: KEVENT_SOCKET_* events that may have become ready
+ *
+ * See kevent_socket_notify().
+ */
+void __kevent_socket_notify(struct socket_wq *wq, u32 events)
+{
+	/* Pairs with the cmpxchg() in kevent_socket_storage(). */
+	struct kevent_storage *st = smp_load_acquire(&wq->kevent);
+
+	if (st)
+		kevent_storage_notify(st, events);
+}
+
+/**
+ * kevent_socket_free() - free the storage of a socket being freed
+ * @wq: the socket's wait queue structure
+ *
+ * Called from the socket inode's ->free_inode(), after an RCU grace
+ * period; every registration went before, with its file reference.
+ */
+void kevent_socket_free(struct socket_wq *wq)
+{
+	struct kevent_storage *st = wq->kevent;
+
+	if (!st)
+		return;
+	WARN_ON_ONCE(!hlist_empty(&st->list));
+	kfree(st);
+}
+
+/* The storage of @sock, allocated on first use. */
+static struct kevent_storage *kevent_socket_storage(struct socket *sock)
+{
+	struct kevent_storage *st, *old;
+
+	/* Pairs with the cmpxchg() below: see an initialised storage. */
+	st = smp_load_acquire(&sock->wq.kevent);
+	if (st)
+		return st;
+	st = kmalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
+	if (!st)
+		return NULL;
+	kevent_storage_init(st);
+	/* Fully ordered: publishes the initialised storage. */
+	old = cmpxchg(&sock->wq.kevent, NULL, st);
+	if (old) {
+		kfree(st);
+		return old;
+	}
+	return st;
+}
+
+static int kevent_socket_attach(struct kevent *k)
+{
+	struct kevent_socket *s = kevent_priv(k);
+	struct socket *sock;
+	struct file *file;
+	int err;
+
+	file = kevent_file_get(&s->kf, k);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	err = -ENOTSOCK;
+	sock = sock_from_file(file);
+	if (!sock)
+		goto out_put;
+	err = -ENOMEM;
+	s->st = kevent_socket_storage(sock);
+	if (!s->st)
+		goto out_put;
+
+	static_branch_inc(&kevent_socket_used);
+	kevent_storage_add(s->st, &s->entry, k, KEVENT_SOCKET_ALWAYS);
+	err = kevent_file_watch(&s->kf);
+	if (err)
+		goto out_del;
+	return 0;
+
+out_del:
+	kevent_storage_del(s->st, &s->entry);
+	static_branch_dec(&kevent_socket_used);
+out_put:
+	kevent_file_put(&s->kf, false);
+	return err;
+}
+
+static void kevent_socket_detach(struct kevent *k)
+{
+	struct kevent_socket *s = kevent_priv(k);
+
+	kevent_storage_del(s->st, &s->entry);
+	static_branch_dec(&kevent_socket_used);
+	kevent_file_put(&s->kf, true);
+}
+
+/* Bytes that can be read, or connections that wait on a listener */
+static u32 kevent_socket_inq(struct sock *sk)
+{
+	int n = 0;
+
+	if (READ_ONCE(sk->sk_state) == TCP_LISTEN) {
+		/* AF_UNIX queues a connection as an skb, see unix_recvq_full() */
+		if (sk->sk_family == AF_UNIX)
+			return skb_queue_len_lockless(&sk->sk_receive_queue);
+		return READ_ONCE(sk->sk_ack_backlog);
+	}
+	if (IS_ENABLED(CONFIG_INET) && sk_is_tcp(sk)) {
+		const struct tcp_sock *tp = tcp_sk(sk);
+
+		/* As tcp_inq(), without taking the socket lock */
+		if ((1 << READ_ONCE(sk->sk_state)) & (TCPF_SYN_SENT | TCPF_SYN_RECV))
+			return 0;
+		n = READ_ONCE(tp->rcv_nxt) - READ_ONCE(tp->copied_seq);
+		/* A FIN takes a sequence number, not a byte */
+		if (n > 0 && sock_flag(sk, SOCK_DONE))
+			n--;
+	} else if (sk_is_inet(sk) && sk->sk_type == SOCK_DGRAM &&
+		   sk->sk_prot->ioctl) {
+		/* UDP: the size of the next datagram, as FIONREAD */
+		if (sk->sk_prot->ioctl(sk, SIOCINQ, &n))
+			n = 0;
+	} else if (IS_BUILTIN(CONFIG_UNIX) && sk->sk_family == AF_UNIX) {
+		n = unix_inq_len(sk);
+	}
+	return max(n, 0);
+}
+
+/* Bytes that can be queued for sending */
+static u32 kevent_socket_outq_space(struct sock *sk)
+{
+	int n;
+
+	if (IS_ENABLED(CONFIG_INET) && sk_is_tcp(sk))
+		n = sk_stream_wspace(sk);
+	else
+		n = READ_ONCE(sk->sk_sndbuf) - sk_wmem_alloc_get(sk);
+	return max(n, 0);
+}
+
+static bool kevent_socket_report(struct kevent *k, struct ukevent *out)
+{
+	struct kevent_socket *s = kevent_priv(k);
+	struct file *file = s->kf.file;
+	struct sock *sk = sock_from_file(file)->sk;
+	__poll_t mask;
+	u32 ev = 0;
+
+	mask = vfs_poll(file, NULL);
+	if (mask & EPOLLIN)
+		ev |= READ_ONCE(sk->sk_state) == TCP_LISTEN ?
+			KEVENT_SOCKET_ACCEPT : KEVENT_SOCKET_RECV;
+	if (mask & EPOLLOUT)
+		ev |= KEVENT_SOCKET_SEND;
+	if (mask & (EPOLLHUP | EPOLLRDHUP))
+		ev |= KEVENT_SOCKET_HUP;
+	if (mask & EPOLLERR)
+		ev |= KEVENT_SOCKET_ERR;
+	ev &= k->uk.event | KEVENT_SOCKET_ALWAYS;
+	if (!ev)
+		return false;
+
+	out->event = ev;
+	out->ret_data = (u64)kevent_socket_outq_space(sk) << 32 |
+			kevent_socket_inq(sk);
+	return true;
+}
+
+const struct kevent_ops kevent_socket_ops = {
+	.priv_size	= sizeof(struct kevent_socket),
+	.fd_based	= true,
+	.event_mask	= KEVENT_SOCKET_EVENTS,
+	.attach		= kevent_socket_attach,
+	.detach		= kevent_socket_detach,
+	.report		= kevent_socket_report,
+};
