@@ -7,9 +7,10 @@
  *                                         each loaded by the client; prints
  *                                         a TAP line per server
  *
- * The server watches the listener and every connection with
- * KEVENT_TYPE_POLL, level-triggered, and simply close()s a finished
- * connection: the close removes its registration.
+ * The server watches the listener (KEVENT_SOCKET_ACCEPT) and every
+ * connection (KEVENT_SOCKET_RECV) with KEVENT_TYPE_SOCKET, level-triggered,
+ * and simply close()s a finished connection: the close removes its
+ * registration.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -27,17 +28,6 @@
 #include "../selftests/common.h"
 
 #define BATCH 64
-
-static int poll_add(int kq, int fd, __u32 events)
-{
-	struct ukevent uk = {
-		.id = fd,
-		.type = KEVENT_TYPE_POLL,
-		.event = events,
-	};
-
-	return kq_ctl1(kq, KEVENT_CTL_ADD, uk);
-}
 
 static int listener(int *port)
 {
@@ -78,7 +68,7 @@ static void accept_all(int lfd, int (*add)(int q, int fd), int q)
 
 static int kq_add_conn(int kq, int fd)
 {
-	return poll_add(kq, fd, KEVENT_POLL_IN);
+	return kq_add_fd(kq, KEVENT_TYPE_SOCKET, fd, KEVENT_SOCKET_RECV, 0);
 }
 
 static void serve_kevent(int lfd)
@@ -86,7 +76,8 @@ static void serve_kevent(int lfd)
 	struct ukevent ev[BATCH];
 	int kq = kq_new(KEVENT_INIT_CLOEXEC), i, n;
 
-	if (kq < 0 || poll_add(kq, lfd, KEVENT_POLL_IN))
+	if (kq < 0 ||
+	    kq_add_fd(kq, KEVENT_TYPE_SOCKET, lfd, KEVENT_SOCKET_ACCEPT, 0))
 		exit(1);
 	for (;;) {
 		n = kq_wait_ms(kq, 1, BATCH, ev, -1);
@@ -157,8 +148,8 @@ static long load(int port, int nconns, int nreq, int size)
 		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
 		/* udata: index of the connection */
 		struct ukevent uk = {
-			.id = c[i].fd, .udata = i, .type = KEVENT_TYPE_POLL,
-			.event = KEVENT_POLL_IN,
+			.id = c[i].fd, .udata = i, .type = KEVENT_TYPE_SOCKET,
+			.event = KEVENT_SOCKET_RECV,
 		};
 		if (kq_ctl1(kq, KEVENT_CTL_ADD, uk))
 			return -1;
