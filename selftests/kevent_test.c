@@ -203,7 +203,6 @@ TEST_F(kq, bad_type_einval)
 TEST_F(kq, unimplemented_type_eopnotsupp)
 {
 	static const __u32 types[] = {
-		KEVENT_TYPE_TIMER,
 		KEVENT_TYPE_SIGNAL, KEVENT_TYPE_PROC, KEVENT_TYPE_FUTEX,
 		KEVENT_TYPE_POSIX_TIMER, KEVENT_TYPE_INODE, KEVENT_TYPE_AIO,
 		KEVENT_TYPE_NAIO,

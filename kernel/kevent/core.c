@@ -85,6 +85,7 @@ static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_MAX + 1] = {
 	[KEVENT_TYPE_SOCKET]	= &kevent_socket_ops,
 	[KEVENT_TYPE_PIPE]	= &kevent_pipe_ops,
 	[KEVENT_TYPE_POLL]	= &kevent_poll_ops,
+	[KEVENT_TYPE_TIMER]	= &kevent_timer_ops,
 };
 
 #define KEVENT_REQ_FLAGS	(KEVENT_REQ_ONESHOT | KEVENT_REQ_ET | \
@@ -460,7 +461,12 @@ static const struct kevent_ops *kevent_validate(unsigned int cmd,
 		return ops;
 	}
 
-	/* No source takes parameters yet. */
+	if (ops->check) {
+		int err = ops->check(uk);
+
+		return err ? ERR_PTR(err) : ops;
+	}
+	/* Sources without ->check take no parameters. */
 	if (uk->param[0] || uk->param[1])
 		return ERR_PTR(-EINVAL);
 	return ops;

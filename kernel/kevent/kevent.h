@@ -90,6 +90,8 @@ struct kevent {
  * @fd_based: the id is a file descriptor, and the private data starts with
  *	a struct kevent_file
  * @event_mask: the bits of ukevent.event that ADD and MODIFY accept
+ * @check: validate the event and param of an ADD or MODIFY before
+ *	anything changes; without it, param must be zero
  * @attach: connect a new kevent to its source; may sleep.  On failure it
  *	must leave the source as it found it.
  * @detach: disconnect it; after return no callback of the source may
@@ -107,6 +109,7 @@ struct kevent_ops {
 	size_t	priv_size;
 	bool	fd_based;
 	u32	event_mask;
+	int	(*check)(const struct ukevent *uk);
 	int	(*attach)(struct kevent *k);
 	void	(*detach)(struct kevent *k);
 	void	(*modify)(struct kevent *k, const struct ukevent *uk);
@@ -211,6 +214,7 @@ extern const struct kevent_ops kevent_user_event_ops;
 extern const struct kevent_ops kevent_poll_ops;
 extern const struct kevent_ops kevent_pipe_ops;
 extern const struct kevent_ops kevent_socket_ops;
+extern const struct kevent_ops kevent_timer_ops;
 
 /* Core entry points for the system calls */
 int kevent_create(u64 flags);

@@ -81,6 +81,19 @@ struct kevent_init_args {
 #define KEVENT_DATA_IN(ret_data)	((__u32)(ret_data))
 #define KEVENT_DATA_OUT(ret_data)	((__u32)((ret_data) >> 32))
 
+/*
+ * KEVENT_TYPE_TIMER: id is any number the caller chooses.  param[0] is the
+ * expiry in nanoseconds, relative to now or, with KEVENT_TIMER_ABSTIME, a
+ * time on the timer's clock; param[1] the period in nanoseconds, 0 for a
+ * one-shot timer.  event selects the clock and options on input and is
+ * KEVENT_TIMER_EXPIRED on output, with the number of expirations since the
+ * last report in ret_data.
+ */
+#define KEVENT_TIMER_ABSTIME	0x0001U	/* param[0] is an absolute time */
+#define KEVENT_TIMER_REALTIME	0x0002U	/* CLOCK_REALTIME, not MONOTONIC */
+#define KEVENT_TIMER_BOOTTIME	0x0004U	/* CLOCK_BOOTTIME, not MONOTONIC */
+#define KEVENT_TIMER_EXPIRED	0x0100U	/* output: the timer expired */
+
 /* Request flags, struct ukevent.req_flags.  Level-triggered is the default. */
 #define KEVENT_REQ_ONESHOT	(1U << 0)	/* removed after it is reported */
 #define KEVENT_REQ_ET		(1U << 1)	/* edge-triggered */

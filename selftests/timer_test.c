@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent selftests: KEVENT_TYPE_TIMER, high resolution timers.
+ */
+
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/time.h>
+
+#include "../kselftest_harness.h"
+#include "common.h"
+
+#define MS	1000000ULL
+
+static int timer_ctl(int kq, unsigned int cmd, __u64 id, __u32 options,
+		     __u64 expiry, __u64 period, __u32 req_flags)
+{
+	struct ukevent uk = {
+		.id = id,
+		.udata = id + 100,
+		.type = KEVENT_TYPE_TIMER,
+		.event = options,
+		.req_flags = req_flags,
+		.param = { expiry, period },
+	};
+
+	return kq_ctl1(kq, cmd, uk);
+}
+
+static int timer_add(int kq, __u64 id, __u32 options, __u64 expiry,
+		     __u64 period)
+{
+	return timer_ctl(kq, KEVENT_CTL_ADD, id, options, expiry, period, 0);
+}
+
+FIXTURE(kq) {
+	int kq;
+};
+
+FIXTURE_SETUP(kq)
+{
+	self->kq = kq_new(0);
+	ASSERT_LE(0, self->kq);
+}
+
+FIXTURE_TEARDOWN(kq)
+{
+	close(self->kq);
+}
+
+/* A relative timer fires, and not before its expiry. */
+TEST_F(kq, relative_not_before_expiry)
+{
+	__s64 t0 = now_ns(CLOCK_MONOTONIC), t1;
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, 0, 50 * MS, 0));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 5000, &ev));
+	t1 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_LE(t0 + 50 * MS, t1);
+	EXPECT_EQ(1, ev.id);
+	EXPECT_EQ(101, ev.udata);
+	EXPECT_EQ(KEVENT_TYPE_TIMER, ev.type);
+	EXPECT_EQ(1, ev.ret_data);
+}
+
+/* A one-shot timer is reported once; the registration stays. */
+TEST_F(kq, one_shot_reported_once)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, 0, 10 * MS, 0));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 5000, &ev));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 100, &ev));
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(kq, zero_expiry_fires_at_once)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, 0, 0, 0));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 1000, &ev));
+}
+
+/* A periodic timer counts the periods that passed while nobody waited. */
+TEST_F(kq, periodic_overruns)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, 0, 10 * MS, 10 * MS));
+	usleep(105 * 1000);
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 0, &ev));
+	EXPECT_LE(10, ev.ret_data);
+	/* Under emulation the guest may be slow, but not 10 times. */
+	EXPECT_GE(100, ev.ret_data);
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_LE(1, ev.ret_data);
+}
+
+TEST_F(kq, absolute_monotonic)
+{
+	__s64 when = now_ns(CLOCK_MONOTONIC) + 50 * MS;
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, KEVENT_TIMER_ABSTIME, when, 0));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 5000, &ev));
+	EXPECT_LE(when, now_ns(CLOCK_MONOTONIC));
+}
+
+TEST_F(kq, absolute_realtime)
+{
+	__s64 when = now_ns(CLOCK_REALTIME) + 50 * MS;
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1,
+			       KEVENT_TIMER_ABSTIME | KEVENT_TIMER_REALTIME,
+			       when, 0));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 5000, &ev));
+	EXPECT_LE(when, now_ns(CLOCK_REALTIME));
+}
+
+TEST_F(kq, absolute_in_the_past_fires)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, KEVENT_TIMER_ABSTIME, 1, 0));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 1000, &ev));
+}
+
+TEST_F(kq, relative_boottime)
+{
+	__s64 t0 = now_ns(CLOCK_BOOTTIME);
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, KEVENT_TIMER_BOOTTIME, 30 * MS, 0));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 5000, &ev));
+	EXPECT_LE(t0 + 30 * MS, now_ns(CLOCK_BOOTTIME));
+}
+
+/* An absolute CLOCK_REALTIME timer follows clock_settime(). */
+TEST_F(kq, realtime_follows_settime)
+{
+	struct timespec now, later;
+	struct ukevent ev;
+	int ret;
+
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &now));
+	ASSERT_EQ(0, timer_add(self->kq, 1,
+			       KEVENT_TIMER_ABSTIME | KEVENT_TIMER_REALTIME,
+			       (now.tv_sec + 1800) * 1000000000ULL, 0));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 50, &ev));
+	later = now;
+	later.tv_sec += 3600;
+	ret = clock_settime(CLOCK_REALTIME, &later);
+	if (ret && errno == EPERM)
+		SKIP(return, "cannot set CLOCK_REALTIME");
+	ASSERT_EQ(0, ret);
+	ret = kq_wait_one(self->kq, 1000, &ev);
+	/* Put the clock back before judging. */
+	clock_gettime(CLOCK_REALTIME, &later);
+	later.tv_sec -= 3600;
+	clock_settime(CLOCK_REALTIME, &later);
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, ret);
+}
+
+TEST_F(kq, modify_rearms)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, 0, 10000 * MS, 0));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 50, &ev));
+	ASSERT_EQ(0, timer_ctl(self->kq, KEVENT_CTL_MODIFY, 1, 0, 20 * MS, 0, 0));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 2000, &ev));
+	EXPECT_EQ(1, ev.ret_data);
+}
+
+/* MODIFY drops the expirations not yet reported. */
+TEST_F(kq, modify_drops_pending)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, 0, 1 * MS, 0));
+	usleep(50 * 1000);
+	ASSERT_EQ(0, timer_ctl(self->kq, KEVENT_CTL_MODIFY, 1, 0,
+			       10000 * MS, 0, 0));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+}
+
+TEST_F(kq, remove_cancels)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_add(self->kq, 1, 0, 50 * MS, 0));
+	ASSERT_EQ(0, kq_remove(self->kq, KEVENT_TYPE_TIMER, 1));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 200, &ev));
+	EXPECT_EQ(-1, kq_remove(self->kq, KEVENT_TYPE_TIMER, 1));
+	EXPECT_EQ(ENOENT, errno);
+}
+
+TEST_F(kq, oneshot_flag_removes)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, timer_ctl(self->kq, KEVENT_CTL_ADD, 1, 0, 10 * MS,
+			       10 * MS, KEVENT_REQ_ONESHOT));
+	EXPECT_EQ(KEVENT_TIMER_EXPIRED, kq_wait_one(self->kq, 2000, &ev));
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 100, &ev));
+}
+
+TEST_F(kq, two_clocks_einval)
+{
+	EXPECT_EQ(-1, timer_add(self->kq, 1,
+				KEVENT_TIMER_REALTIME | KEVENT_TIMER_BOOTTIME,
+				MS, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, timer_add(self->kq, 1, KEVENT_TIMER_EXPIRED, MS, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(kq, negative_time_einval)
+{
+	EXPECT_EQ(-1, timer_add(self->kq, 1, 0, -1ULL, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, timer_add(self->kq, 1, 0, MS, -5ULL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	/* MODIFY with a bad time leaves the timer as it was. */
+	ASSERT_EQ(0, timer_add(self->kq, 1, 0, 10000 * MS, 0));
+	EXPECT_EQ(-1, timer_ctl(self->kq, KEVENT_CTL_MODIFY, 1, 0, -1ULL, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+}
+
+/* 10,000 armed timers each expire exactly once. */
+TEST_F(kq, ten_thousand_timers)
+{
+	struct ukevent ev[512];
+	char *seen = calloc(10000, 1);
+	int i, n, got = 0, dup = 0;
+
+	ASSERT_FALSE(!seen);
+	for (i = 0; i < 10000; i++)
+		ASSERT_EQ(0, timer_add(self->kq, i, 0, (100 + i % 100) * MS, 0));
+	while (got < 10000) {
+		n = kq_wait_ms(self->kq, 1, 512, ev, 10000);
+		ASSERT_LT(0, n);
+		for (i = 0; i < n; i++) {
+			dup += seen[ev[i].id]++ != 0;
+			EXPECT_EQ(1, ev[i].ret_data);
+		}
+		got += n;
+	}
+	EXPECT_EQ(0, dup);
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 1, 512, ev, 200));
+	free(seen);
+}
+
+TEST_HARNESS_MAIN
