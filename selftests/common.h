@@ -198,4 +198,26 @@ static inline int kq_wake_count(int kq, int wfd)
 	return woken;
 }
 
+#ifndef SIGEV_KEVENT
+#define SIGEV_KEVENT		8
+#endif
+
+/*
+ * struct sigevent as the kernel reads it, with the queue fd that
+ * SIGEV_KEVENT takes (sigev_notify_kevent_fd): the C library's struct has
+ * no name for it.
+ */
+struct kevent_sigevent {
+	union {
+		int	sival_int;
+		void	*sival_ptr;
+	} sigev_value;
+	int	sigev_signo;
+	int	sigev_notify;
+	union {
+		int	pad[16];
+		int	kevent_fd;
+	};
+};
+
 #endif /* _KEVENT_SELFTEST_COMMON_H */

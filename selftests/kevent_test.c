@@ -203,9 +203,7 @@ TEST_F(kq, bad_type_einval)
 TEST_F(kq, unimplemented_type_eopnotsupp)
 {
 	static const __u32 types[] = {
-		KEVENT_TYPE_SIGNAL, KEVENT_TYPE_PROC, KEVENT_TYPE_FUTEX,
-		KEVENT_TYPE_POSIX_TIMER, KEVENT_TYPE_INODE, KEVENT_TYPE_AIO,
-		KEVENT_TYPE_NAIO,
+		KEVENT_TYPE_INODE, KEVENT_TYPE_AIO, KEVENT_TYPE_NAIO,
 	};
 	struct ukevent uk = kev_user(1, 0, 0);
 	__u32 type, i;

@@ -10,6 +10,9 @@
 #include <linux/net.h>
 #include <uapi/linux/kevent.h>
 
+struct k_itimer;
+struct signal_struct;
+
 #ifdef CONFIG_KEVENT
 void kevent_flush(struct file *file, fl_owner_t owner);
 
@@ -41,6 +44,30 @@ static inline void kevent_socket_init(struct socket_wq *wq)
 }
 
 void kevent_socket_free(struct socket_wq *wq);
+
+DECLARE_STATIC_KEY_FALSE(kevent_signal_used);
+void __kevent_signal_notify(struct signal_struct *sig, int signo);
+
+/**
+ * kevent_signal_notify() - a signal is being sent to a process
+ * @sig: the signal_struct of the target task
+ * @signo: the signal
+ *
+ * Called for every signal generated, with the target's siglock held,
+ * before the signal is queued, merged or ignored.  Costs a static branch
+ * while no process watches a signal.
+ */
+static inline void kevent_signal_notify(struct signal_struct *sig, int signo)
+{
+	if (static_branch_unlikely(&kevent_signal_used))
+		__kevent_signal_notify(sig, signo);
+}
+
+void kevent_signal_free(struct signal_struct *sig);
+
+int kevent_posix_timer_create(struct k_itimer *timr, int fd, u64 udata);
+int kevent_posix_timer_fire(struct k_itimer *timr, int si_private);
+void kevent_posix_timer_delete(struct k_itimer *timr);
 #else
 static inline void kevent_flush(struct file *file, fl_owner_t owner)
 {
@@ -55,6 +82,30 @@ static inline void kevent_socket_init(struct socket_wq *wq)
 }
 
 static inline void kevent_socket_free(struct socket_wq *wq)
+{
+}
+
+static inline void kevent_signal_notify(struct signal_struct *sig, int signo)
+{
+}
+
+static inline void kevent_signal_free(struct signal_struct *sig)
+{
+}
+
+static inline int kevent_posix_timer_create(struct k_itimer *timr, int fd,
+					    u64 udata)
+{
+	return -EINVAL;
+}
+
+static inline int kevent_posix_timer_fire(struct k_itimer *timr,
+					  int si_private)
+{
+	return 0;
+}
+
+static inline void kevent_posix_timer_delete(struct k_itimer *timr)
 {
 }
 #endif

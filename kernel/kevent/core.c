@@ -86,6 +86,14 @@ static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_MAX + 1] = {
 	[KEVENT_TYPE_PIPE]	= &kevent_pipe_ops,
 	[KEVENT_TYPE_POLL]	= &kevent_poll_ops,
 	[KEVENT_TYPE_TIMER]	= &kevent_timer_ops,
+	[KEVENT_TYPE_SIGNAL]	= &kevent_signal_ops,
+	[KEVENT_TYPE_PROC]	= &kevent_proc_ops,
+#ifdef CONFIG_FUTEX
+	[KEVENT_TYPE_FUTEX]	= &kevent_futex_ops,
+#endif
+#ifdef CONFIG_POSIX_TIMERS
+	[KEVENT_TYPE_POSIX_TIMER] = &kevent_posix_timer_ops,
+#endif
 };
 
 #define KEVENT_REQ_FLAGS	(KEVENT_REQ_ONESHOT | KEVENT_REQ_ET | \
@@ -198,6 +206,50 @@ void kevent_storage_init(struct kevent_storage *st)
 {
 	spin_lock_init(&st->lock);
 	INIT_HLIST_HEAD(&st->list);
+}
+
+/**
+ * kevent_storage_get() - the storage an object points to, made on first use
+ * @slot: the object's pointer to its storage, NULL until then
+ *
+ * For objects that carry a storage only once they are watched.  The
+ * storage is published with a fully ordered cmpxchg(): readers load
+ * @slot with smp_load_acquire() and see it initialised.  May sleep.
+ *
+ * Return: the storage, or NULL without memory.
+ */
+struct kevent_storage *kevent_storage_get(struct kevent_storage **slot)
+{
+	struct kevent_storage *st, *old;
+
+	st = smp_load_acquire(slot);
+	if (st)
+		return st;
+	st = kmalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
+	if (!st)
+		return NULL;
+	kevent_storage_init(st);
+	old = cmpxchg(slot, NULL, st);
+	if (old) {
+		kfree(st);
+		return old;
+	}
+	return st;
+}
+
+/**
+ * kevent_storage_free() - free a storage made by kevent_storage_get()
+ * @st: the storage, or NULL
+ *
+ * Called when the object that carries it is freed; every kevent must be
+ * gone from it.
+ */
+void kevent_storage_free(struct kevent_storage *st)
+{
+	if (!st)
+		return;
+	WARN_ON_ONCE(!hlist_empty(&st->list));
+	kfree(st);
 }
 
 /**
@@ -333,7 +385,7 @@ static void kevent_set_request(struct kevent *k, const struct ukevent *uk)
 }
 
 static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
-		      const struct ukevent *uk)
+		      const struct ukevent *uk, const void *priv, size_t len)
 {
 	struct kevent *k;
 	int err;
@@ -353,6 +405,8 @@ static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
 	k->uk.type = uk->type;
 	k->uk.id = uk->id;
 	kevent_set_request(k, uk);
+	if (len)
+		memcpy(k->priv, priv, len);
 
 	if (ops->attach) {
 		err = ops->attach(k);
@@ -415,11 +469,42 @@ void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
 	mutex_unlock(&ku->mutex);
 }
 
-static void kevent_modify(struct kevent_user *ku, struct kevent *k,
-			  const struct ukevent *uk)
+/**
+ * kevent_add_kernel() - add a registration on behalf of the kernel
+ * @ku: the queue
+ * @uk: the registration, of a source with ->kernel_add
+ * @priv: the first @len bytes of its private data, for ->attach
+ * @len: their size
+ *
+ * For sources whose registrations another system call makes, such as
+ * timer_create() with SIGEV_KEVENT.  May sleep.
+ *
+ * Return: 0, -EEXIST if @ku has a registration with the same type and id,
+ * -ENOSPC past the user's limit, -ENOMEM, or an error of ->attach.
+ */
+int kevent_add_kernel(struct kevent_user *ku, const struct ukevent *uk,
+		      const void *priv, size_t len)
 {
-	if (k->ops->modify)
-		k->ops->modify(k, uk);
+	const struct kevent_ops *ops = kevent_sources[uk->type];
+	int err;
+
+	if (WARN_ON_ONCE(!ops || !ops->kernel_add || len > ops->priv_size))
+		return -EINVAL;
+	mutex_lock(&ku->mutex);
+	err = kevent_add(ku, ops, uk, priv, len);
+	mutex_unlock(&ku->mutex);
+	return err;
+}
+
+static int kevent_modify(struct kevent_user *ku, struct kevent *k,
+			 const struct ukevent *uk)
+{
+	if (k->ops->modify) {
+		int err = k->ops->modify(k, uk);
+
+		if (err)
+			return err;
+	}
 	kevent_set_request(k, uk);
 
 	spin_lock_irq(&ku->wq.lock);
@@ -427,6 +512,7 @@ static void kevent_modify(struct kevent_user *ku, struct kevent *k,
 	spin_unlock_irq(&ku->wq.lock);
 
 	kevent_check_ready(ku, k);
+	return 0;
 }
 
 /* Validate what every command has in common; returns the source. */
@@ -449,6 +535,9 @@ static const struct kevent_ops *kevent_validate(unsigned int cmd,
 
 	switch (cmd) {
 	case KEVENT_CTL_ADD:
+		if (ops->kernel_add)
+			return ERR_PTR(-EINVAL);
+		fallthrough;
 	case KEVENT_CTL_MODIFY:
 		if (uk->event & ~ops->event_mask)
 			return ERR_PTR(-EINVAL);
@@ -496,7 +585,7 @@ int kevent_ctl_entry(struct kevent_user *ku, unsigned int cmd,
 
 	mutex_lock(&ku->mutex);
 	if (cmd == KEVENT_CTL_ADD) {
-		err = kevent_add(ku, ops, uk);
+		err = kevent_add(ku, ops, uk, NULL, 0);
 		goto out;
 	}
 
@@ -511,7 +600,7 @@ int kevent_ctl_entry(struct kevent_user *ku, unsigned int cmd,
 		kevent_remove(ku, k);
 		break;
 	case KEVENT_CTL_MODIFY:
-		kevent_modify(ku, k, uk);
+		err = kevent_modify(ku, k, uk);
 		break;
 	case KEVENT_CTL_POST:
 		err = ops->post(k, uk);

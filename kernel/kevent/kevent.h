@@ -89,6 +89,8 @@ struct kevent {
  * @priv_size: bytes of private data allocated behind each kevent
  * @fd_based: the id is a file descriptor, and the private data starts with
  *	a struct kevent_file
+ * @kernel_add: registrations are added by the kernel with
+ *	kevent_add_kernel(), not by KEVENT_CTL_ADD
  * @event_mask: the bits of ukevent.event that ADD and MODIFY accept
  * @check: validate the event and param of an ADD or MODIFY before
  *	anything changes; without it, param must be zero
@@ -96,7 +98,8 @@ struct kevent {
  *	must leave the source as it found it.
  * @detach: disconnect it; after return no callback of the source may
  *	reach the kevent; may sleep
- * @modify: the registration is about to change from @k->uk to @uk
+ * @modify: the registration is about to change from @k->uk to @uk; may
+ *	refuse with an errno, then before it changed anything
  * @post: KEVENT_CTL_POST; only sources that can be posted to have it
  * @report: fill ->event and ->ret_data of @out if there is something to
  *	report, else return false.  Must not change the source's state.
@@ -108,11 +111,12 @@ struct kevent {
 struct kevent_ops {
 	size_t	priv_size;
 	bool	fd_based;
+	bool	kernel_add;
 	u32	event_mask;
 	int	(*check)(const struct ukevent *uk);
 	int	(*attach)(struct kevent *k);
 	void	(*detach)(struct kevent *k);
-	void	(*modify)(struct kevent *k, const struct ukevent *uk);
+	int	(*modify)(struct kevent *k, const struct ukevent *uk);
 	int	(*post)(struct kevent *k, const struct ukevent *uk);
 	bool	(*report)(struct kevent *k, struct ukevent *out);
 	void	(*consume)(struct kevent *k, const struct ukevent *out);
@@ -195,6 +199,8 @@ struct kevent_storage_entry {
 };
 
 void kevent_storage_init(struct kevent_storage *st);
+struct kevent_storage *kevent_storage_get(struct kevent_storage **slot);
+void kevent_storage_free(struct kevent_storage *st);
 void kevent_storage_add(struct kevent_storage *st,
 			struct kevent_storage_entry *e, struct kevent *k,
 			u32 always);
@@ -208,6 +214,8 @@ void kevent_user_get(struct kevent_user *ku);
 void kevent_user_put(struct kevent_user *ku);
 void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
 		      bool (*match)(struct kevent *k, void *arg), void *arg);
+int kevent_add_kernel(struct kevent_user *ku, const struct ukevent *uk,
+		      const void *priv, size_t len);
 
 /* Sources, one file each */
 extern const struct kevent_ops kevent_user_event_ops;
@@ -215,6 +223,10 @@ extern const struct kevent_ops kevent_poll_ops;
 extern const struct kevent_ops kevent_pipe_ops;
 extern const struct kevent_ops kevent_socket_ops;
 extern const struct kevent_ops kevent_timer_ops;
+extern const struct kevent_ops kevent_signal_ops;
+extern const struct kevent_ops kevent_proc_ops;
+extern const struct kevent_ops kevent_futex_ops;
+extern const struct kevent_ops kevent_posix_timer_ops;
 
 /* Core entry points for the system calls */
 int kevent_create(u64 flags);

@@ -27,7 +27,6 @@
 #include <linux/kevent.h>
 #include <linux/net.h>
 #include <linux/poll.h>
-#include <linux/slab.h>
 #include <linux/tcp.h>
 #include <net/af_unix.h>
 #include <net/sock.h>
@@ -59,7 +58,7 @@ struct kevent_socket {
  */
 void __kevent_socket_notify(struct socket_wq *wq, u32 events)
 {
-	/* Pairs with the cmpxchg() in kevent_socket_storage(). */
+	/* Pairs with the cmpxchg() in kevent_storage_get(). */
 	struct kevent_storage *st = smp_load_acquire(&wq->kevent);
 
 	if (st)
@@ -75,34 +74,7 @@ void __kevent_socket_notify(struct socket_wq *wq, u32 events)
  */
 void kevent_socket_free(struct socket_wq *wq)
 {
-	struct kevent_storage *st = wq->kevent;
-
-	if (!st)
-		return;
-	WARN_ON_ONCE(!hlist_empty(&st->list));
-	kfree(st);
-}
-
-/* The storage of @sock, allocated on first use. */
-static struct kevent_storage *kevent_socket_storage(struct socket *sock)
-{
-	struct kevent_storage *st, *old;
-
-	/* Pairs with the cmpxchg() below: see an initialised storage. */
-	st = smp_load_acquire(&sock->wq.kevent);
-	if (st)
-		return st;
-	st = kmalloc(sizeof(*st), GFP_KERNEL_ACCOUNT);
-	if (!st)
-		return NULL;
-	kevent_storage_init(st);
-	/* Fully ordered: publishes the initialised storage. */
-	old = cmpxchg(&sock->wq.kevent, NULL, st);
-	if (old) {
-		kfree(st);
-		return old;
-	}
-	return st;
+	kevent_storage_free(wq->kevent);
 }
 
 static int kevent_socket_attach(struct kevent *k)
@@ -120,7 +92,7 @@ static int kevent_socket_attach(struct kevent *k)
 	if (!sock)
 		goto out_put;
 	err = -ENOMEM;
-	s->st = kevent_socket_storage(sock);
+	s->st = kevent_storage_get(&sock->wq.kevent);
 	if (!s->st)
 		goto out_put;
 

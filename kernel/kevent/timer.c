@@ -105,12 +105,13 @@ static void kevent_timer_detach(struct kevent *k)
 	hrtimer_cancel(&t->timer);
 }
 
-static void kevent_timer_modify(struct kevent *k, const struct ukevent *uk)
+static int kevent_timer_modify(struct kevent *k, const struct ukevent *uk)
 {
 	struct kevent_timer *t = kevent_priv(k);
 
 	hrtimer_cancel(&t->timer);
 	kevent_timer_arm(t, uk);
+	return 0;
 }
 
 static bool kevent_timer_report(struct kevent *k, struct ukevent *out)

@@ -68,10 +68,11 @@ static void kevent_user_event_consume(struct kevent *k,
 }
 
 /* MODIFY resets a level-triggered user event; the others reset on report. */
-static void kevent_user_event_modify(struct kevent *k, const struct ukevent *uk)
+static int kevent_user_event_modify(struct kevent *k, const struct ukevent *uk)
 {
 	if (!(k->uk.req_flags & KEVENT_USER_RESET_ON_REPORT))
 		kevent_user_event_reset(k);
+	return 0;
 }
 
 const struct kevent_ops kevent_user_event_ops = {

@@ -94,6 +94,46 @@ struct kevent_init_args {
 #define KEVENT_TIMER_BOOTTIME	0x0004U	/* CLOCK_BOOTTIME, not MONOTONIC */
 #define KEVENT_TIMER_EXPIRED	0x0100U	/* output: the timer expired */
 
+/*
+ * KEVENT_TYPE_SIGNAL: id is a signal number, 1 to 64 except SIGKILL and
+ * SIGSTOP.  Every time the signal is sent to the process that added the
+ * registration, or to one of its threads, it is counted, whether it is
+ * then delivered, blocked, ignored or merged with a pending one; the
+ * signal itself is handled as usual.  event is KEVENT_SIGNAL_ARRIVED on
+ * output, with the number of times since the last report in ret_data.
+ */
+#define KEVENT_SIGNAL_ARRIVED	0x0001U
+
+/*
+ * KEVENT_TYPE_PROC: id is a pidfd of the caller, for a process (not a
+ * PIDFD_THREAD pidfd).  KEVENT_PROC_EXIT is reported once the process has
+ * exited.  If it was a child of the caller's process when the registration
+ * was added, KEVENT_PROC_STATUS is set too and ret_data holds its wait
+ * status, as waitpid() gives it.  Waiting for the process is still up to
+ * the caller.
+ */
+#define KEVENT_PROC_EXIT	0x0001U	/* the process exited */
+#define KEVENT_PROC_STATUS	0x0002U	/* output: ret_data is the status */
+
+/*
+ * KEVENT_TYPE_FUTEX: id is the user address of a 32-bit futex word,
+ * aligned to 4 bytes; param[0] the value it is expected to hold.  Like
+ * futex_waitv(), ADD fails with -EAGAIN if the word holds another value,
+ * and otherwise waits: a FUTEX_WAKE on the word wakes the registration
+ * like any other waiter and reports KEVENT_FUTEX_WOKEN, with ret_data 1.
+ * A futex registration waits once: it must have KEVENT_REQ_ONESHOT.
+ */
+#define KEVENT_FUTEX_PRIVATE	0x0001U	/* as FUTEX_PRIVATE_FLAG */
+#define KEVENT_FUTEX_WOKEN	0x0100U	/* output: the futex was woken */
+
+/*
+ * KEVENT_TYPE_POSIX_TIMER: added by timer_create() with sigev_notify
+ * SIGEV_KEVENT, removed by timer_delete().  id is the timer's id, udata
+ * the sigev_value given to timer_create().  event is KEVENT_TIMER_EXPIRED
+ * on output and ret_data the number of expirations since the last report,
+ * that is one more than the overrun count of a timer signal.
+ */
+
 /* Request flags, struct ukevent.req_flags.  Level-triggered is the default. */
 #define KEVENT_REQ_ONESHOT	(1U << 0)	/* removed after it is reported */
 #define KEVENT_REQ_ET		(1U << 1)	/* edge-triggered */

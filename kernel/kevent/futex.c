@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent: futex wakeups (KEVENT_TYPE_FUTEX).
+ *
+ * A registration is a futex waiter, as one of futex_waitv() or of
+ * io_uring's FUTEX_WAIT: ADD reads the futex word and, if it holds the
+ * expected value, queues a struct futex_q on the futex's hash bucket, with
+ * no task behind it and a wake function of its own.  FUTEX_WAKE (and
+ * anything else that wakes futex waiters) picks it like any other waiter,
+ * counts it in the number it returns, takes it off the hash bucket and
+ * calls kevent_futex_wake() with the bucket's lock held; that queues the
+ * kevent.  A word that holds another value at ADD time fails the ADD with
+ * -EAGAIN, as futex_waitv() does, so that no wakeup is lost between a
+ * check in user space and the registration.
+ *
+ * A futex waiter waits once, so the registration must be a oneshot one:
+ * it is removed when its wakeup is reported.  REMOVE dequeues a waiter
+ * that was not woken.  Only 32-bit futexes, private or shared, and no
+ * PI futexes.
+ */
+
+#include <linux/mutex.h>
+#include <linux/sched.h>
+
+#include "../futex/futex.h"
+#include "kevent.h"
+
+#define KEVENT_FUTEX_OPTIONS	KEVENT_FUTEX_PRIVATE
+
+/* The private part of a KEVENT_TYPE_FUTEX kevent */
+struct kevent_futex {
+	struct futex_q	q;
+	struct kevent	*k;
+	bool		woken;
+};
+
+static void kevent_futex_wake(struct wake_q_head *wake_q, struct futex_q *q)
+{
+	struct kevent_futex *f = container_of(q, struct kevent_futex, q);
+
+	/*
+	 * Queue the kevent first: once __futex_wake_mark() has cleared
+	 * q->lock_ptr, futex_unqueue() in kevent_futex_detach() no longer
+	 * waits for the hash bucket lock we hold, and the kevent may go.
+	 * Our waiters are never PI waiters, so the mark cannot fail.
+	 */
+	WRITE_ONCE(f->woken, true);
+	kevent_ready(f->k);
+	__futex_wake_mark(q);
+}
+
+static int kevent_futex_check(const struct ukevent *uk)
+{
+	if (uk->id % sizeof(u32) || uk->param[0] > U32_MAX || uk->param[1])
+		return -EINVAL;
+	if (!(uk->req_flags & KEVENT_REQ_ONESHOT))
+		return -EINVAL;
+	return 0;
+}
+
+static int kevent_futex_attach(struct kevent *k)
+{
+	struct kevent_futex *f = kevent_priv(k);
+	u32 __user *uaddr = u64_to_user_ptr(k->uk.id);
+	struct futex_hash_bucket *hb;
+	unsigned int flags = FLAGS_SIZE_32;
+	int err;
+
+	if (!(k->uk.event & KEVENT_FUTEX_PRIVATE))
+		flags |= FLAGS_SHARED;
+	f->k = k;
+	f->q = futex_q_init;
+	f->q.wake = kevent_futex_wake;
+
+	err = futex_wait_setup(uaddr, k->uk.param[0], flags, &f->q, &hb);
+	if (err)
+		return err == -EWOULDBLOCK ? -EAGAIN : err;
+	/* futex_wait_setup() returned with hb->lock held */
+	__acquire(&hb->lock);
+	/* Unlocks hb; no task: kevent_futex_wake() does the waking. */
+	futex_queue(&f->q, hb, NULL);
+	return 0;
+}
+
+static void kevent_futex_detach(struct kevent *k)
+{
+	struct kevent_futex *f = kevent_priv(k);
+
+	/* Nothing if woken; after return kevent_futex_wake() cannot run. */
+	futex_unqueue(&f->q);
+}
+
+static int kevent_futex_modify(struct kevent *k, const struct ukevent *uk)
+{
+	/* The waiter is queued for one value of one word. */
+	if (uk->event != k->uk.event || uk->param[0] != k->uk.param[0])
+		return -EINVAL;
+	return 0;
+}
+
+static bool kevent_futex_report(struct kevent *k, struct ukevent *out)
+{
+	struct kevent_futex *f = kevent_priv(k);
+
+	if (!READ_ONCE(f->woken))
+		return false;
+	out->event = KEVENT_FUTEX_WOKEN;
+	out->ret_data = 1;
+	return true;
+}
+
+const struct kevent_ops kevent_futex_ops = {
+	.priv_size	= sizeof(struct kevent_futex),
+	.event_mask	= KEVENT_FUTEX_OPTIONS,
+	.check		= kevent_futex_check,
+	.attach		= kevent_futex_attach,
+	.detach		= kevent_futex_detach,
+	.modify		= kevent_futex_modify,
+	.report		= kevent_futex_report,
+};

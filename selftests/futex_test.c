@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent selftests: KEVENT_TYPE_FUTEX, futex wakeups.
+ */
+
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <linux/futex.h>
+
+#include "../kselftest_harness.h"
+#include "common.h"
+
+static int futex_wake(__u32 *word, int nr, bool private)
+{
+	return syscall(SYS_futex, word,
+		       FUTEX_WAKE | (private ? FUTEX_PRIVATE_FLAG : 0), nr,
+		       NULL, NULL, 0);
+}
+
+static int futex_ctl(int kq, unsigned int cmd, const void *word,
+		     __u64 expected, __u32 options, __u32 req_flags)
+{
+	struct ukevent uk = {
+		.id = (uintptr_t)word,
+		.udata = 42,
+		.type = KEVENT_TYPE_FUTEX,
+		.event = options,
+		.req_flags = req_flags,
+		.param = { expected, 0 },
+	};
+
+	return kq_ctl1(kq, cmd, uk);
+}
+
+static int futex_add(int kq, const void *word, __u64 expected, __u32 options)
+{
+	return futex_ctl(kq, KEVENT_CTL_ADD, word, expected, options,
+			 KEVENT_REQ_ONESHOT);
+}
+
+FIXTURE(kq) {
+	int kq;
+	__u32 *shared;		/* MAP_SHARED, survives fork as one word */
+	__u32 word[4];
+};
+
+FIXTURE_SETUP(kq)
+{
+	self->kq = kq_new(0);
+	ASSERT_LE(0, self->kq);
+	self->shared = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+			    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_FALSE(self->shared == MAP_FAILED);
+	memset(self->word, 0, sizeof(self->word));
+}
+
+FIXTURE_TEARDOWN(kq)
+{
+	close(self->kq);
+	munmap(self->shared, 4096);
+}
+
+TEST_F(kq, private_wake_reported)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, futex_add(self->kq, &self->word[0], 0,
+			       KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+	/* The registration is a waiter, counted by FUTEX_WAKE. */
+	EXPECT_EQ(1, futex_wake(&self->word[0], 1, true));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_TYPE_FUTEX, ev.type);
+	EXPECT_EQ((uintptr_t)&self->word[0], ev.id);
+	EXPECT_EQ(42, ev.udata);
+	EXPECT_EQ(1, ev.ret_data);
+	/* Oneshot: gone, and not woken again */
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(0, futex_wake(&self->word[0], 1, true));
+}
+
+/* A shared futex in shared memory, woken by another process. */
+TEST_F(kq, shared_wake_across_fork)
+{
+	struct ukevent ev;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, futex_add(self->kq, self->shared, 0, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(futex_wake(self->shared, 1, false));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(1, WEXITSTATUS(status));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ((uintptr_t)self->shared, ev.id);
+}
+
+/* As with futex_waitv(), a word that no longer holds the value is EAGAIN. */
+TEST_F(kq, value_mismatch_eagain)
+{
+	struct ukevent ev;
+
+	self->word[0] = 1;
+	EXPECT_EQ(-1, futex_add(self->kq, &self->word[0], 0,
+				KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(EAGAIN, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(0, futex_wake(&self->word[0], 1, true));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+}
+
+/* FUTEX_WAKE of 2 wakes 2 of 3 registrations in 3 queues, then the last. */
+TEST_F(kq, wake_n_of_m)
+{
+	int kq[3], i, woken = 0;
+	struct ukevent ev;
+
+	for (i = 0; i < 3; i++) {
+		kq[i] = kq_new(0);
+		ASSERT_LE(0, kq[i]);
+		ASSERT_EQ(0, futex_add(kq[i], self->shared, 0, 0));
+	}
+	EXPECT_EQ(2, futex_wake(self->shared, 2, false));
+	for (i = 0; i < 3; i++)
+		woken += kq_wait_one(kq[i], 0, &ev) == KEVENT_FUTEX_WOKEN;
+	EXPECT_EQ(2, woken);
+	EXPECT_EQ(1, futex_wake(self->shared, 2, false));
+	for (i = 0; i < 3; i++)
+		woken += kq_wait_one(kq[i], 0, &ev) == KEVENT_FUTEX_WOKEN;
+	EXPECT_EQ(3, woken);
+	for (i = 0; i < 3; i++)
+		close(kq[i]);
+}
+
+static void *futex_wait_thread(void *arg)
+{
+	__u32 *word = arg;
+
+	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	return NULL;
+}
+
+/* A registration and a thread in FUTEX_WAIT are waiters alike. */
+TEST_F(kq, wakes_threads_and_registrations)
+{
+	struct ukevent ev;
+	pthread_t t;
+
+	ASSERT_EQ(0, pthread_create(&t, NULL, futex_wait_thread,
+				    &self->word[1]));
+	usleep(100 * 1000);
+	ASSERT_EQ(0, futex_add(self->kq, &self->word[1], 0,
+			       KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(2, futex_wake(&self->word[1], 2, true));
+	pthread_join(t, NULL);
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+}
+
+/* Private and shared registrations are different futexes, as in futex(2). */
+TEST_F(kq, private_not_woken_by_shared_wake)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, futex_add(self->kq, &self->word[0], 0,
+			       KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(0, futex_wake(&self->word[0], 1, false));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(1, futex_wake(&self->word[0], 1, true));
+}
+
+/* REMOVE takes the waiter off the futex: FUTEX_WAKE finds nobody. */
+TEST_F(kq, remove_dequeues_waiter)
+{
+	ASSERT_EQ(0, futex_add(self->kq, &self->word[0], 0,
+			       KEVENT_FUTEX_PRIVATE));
+	ASSERT_EQ(0, kq_remove(self->kq, KEVENT_TYPE_FUTEX,
+			       (uintptr_t)&self->word[0]));
+	EXPECT_EQ(0, futex_wake(&self->word[0], 1, true));
+}
+
+TEST_F(kq, close_queue_dequeues_waiter)
+{
+	ASSERT_EQ(0, futex_add(self->kq, self->shared, 0, 0));
+	close(self->kq);
+	EXPECT_EQ(0, futex_wake(self->shared, 1, false));
+	self->kq = kq_new(0);
+}
+
+TEST_F(kq, two_words_in_one_queue)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, futex_add(self->kq, &self->word[0], 0,
+			       KEVENT_FUTEX_PRIVATE));
+	ASSERT_EQ(0, futex_add(self->kq, &self->word[1], 0,
+			       KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(1, futex_wake(&self->word[1], 1, true));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ((uintptr_t)&self->word[1], ev.id);
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(kq, unaligned_address_einval)
+{
+	char *p = (char *)&self->word[0];
+
+	EXPECT_EQ(-1, futex_add(self->kq, p + 1, 0, KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, futex_add(self->kq, p + 2, 0, KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(kq, bad_address_efault)
+{
+	void *none = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+			  -1, 0);
+
+	ASSERT_FALSE(none == MAP_FAILED);
+	EXPECT_EQ(-1, futex_add(self->kq, none, 0, KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, futex_add(self->kq, (void *)8, 0, KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	munmap(none, 4096);
+}
+
+TEST_F(kq, without_oneshot_einval)
+{
+	EXPECT_EQ(-1, futex_ctl(self->kq, KEVENT_CTL_ADD, &self->word[0], 0,
+				KEVENT_FUTEX_PRIVATE, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, futex_ctl(self->kq, KEVENT_CTL_ADD, &self->word[0], 0,
+				KEVENT_FUTEX_PRIVATE, KEVENT_REQ_ET));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(kq, bad_value_or_option_einval)
+{
+	EXPECT_EQ(-1, futex_add(self->kq, &self->word[0], 1ULL << 32,
+				KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, futex_add(self->kq, &self->word[0], 0, 0x2));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, futex_add(self->kq, &self->word[0], 0,
+				KEVENT_FUTEX_WOKEN));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/* MODIFY may change udata, not the value or the kind of futex. */
+TEST_F(kq, modify_cannot_change_the_wait)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, futex_add(self->kq, &self->word[0], 0,
+			       KEVENT_FUTEX_PRIVATE));
+	EXPECT_EQ(-1, futex_ctl(self->kq, KEVENT_CTL_MODIFY, &self->word[0],
+				1, KEVENT_FUTEX_PRIVATE, KEVENT_REQ_ONESHOT));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, futex_ctl(self->kq, KEVENT_CTL_MODIFY, &self->word[0],
+				0, 0, KEVENT_REQ_ONESHOT));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, futex_ctl(self->kq, KEVENT_CTL_MODIFY, &self->word[0],
+			       0, KEVENT_FUTEX_PRIVATE, KEVENT_REQ_ONESHOT));
+	EXPECT_EQ(1, futex_wake(&self->word[0], 1, true));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+}
+
+TEST_HARNESS_MAIN
