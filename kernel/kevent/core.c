@@ -222,6 +222,7 @@ struct kevent_storage *kevent_storage_get(struct kevent_storage **slot)
 {
 	struct kevent_storage *st, *old;
 
+	/* Pairs with the cmpxchg() below: see an initialised storage. */
 	st = smp_load_acquire(slot);
 	if (st)
 		return st;
@@ -229,6 +230,7 @@ struct kevent_storage *kevent_storage_get(struct kevent_storage **slot)
 	if (!st)
 		return NULL;
 	kevent_storage_init(st);
+	/* Fully ordered: publishes the initialised storage. */
 	old = cmpxchg(slot, NULL, st);
 	if (old) {
 		kfree(st);
