@@ -6,11 +6,12 @@
 #   make run      build the patched kernel, boot it, show kevent at work
 #   make test     both kernels (vm and debug), every selftest, splat check
 #   make series   export the RFC series to out/series and prove it
+#   make bench    kevent against epoll, poll and io_uring, in the guest
 #   make help     the other targets
 
 S := scripts
 
-.PHONY: help run test series base tree kernel debug-kernel initramfs \
+.PHONY: help run test series bench base tree kernel debug-kernel initramfs \
 	boot-test boot-debug-test clean
 
 help:
@@ -45,6 +46,9 @@ test:
 
 series: tree
 	@$(S)/series.sh
+
+bench:
+	@$(S)/bench.sh
 
 clean:
 	rm -rf out

@@ -12,7 +12,7 @@
 flavour=${1:?usage: boot.sh FLAVOUR MODE}
 mode=${2:?usage: boot.sh FLAVOUR MODE}
 kernel=$OUT/$flavour/bzImage
-log=$OUT/$flavour/$mode.log
+log=$OUT/$flavour/$mode${KEVENT_ICOUNT:+-icount}.log
 [ -f "$kernel" ] || die "no $kernel: run scripts/build.sh $flavour"
 [ -f "$OUT/initramfs.cpio.gz" ] || die "no initramfs: run scripts/mkinitramfs.sh"
 need_pkgs qemu-system-x86
@@ -21,10 +21,13 @@ case $flavour in
 debug) mem=2G ;;
 *) mem=1G ;;
 esac
+# 100,000 pipes and their registrations
+[ "$mode" = bench ] && mem=3G
 
 qemu=(qemu-system-x86_64 -smp 2 -m "$mem" -no-reboot -display none
       -kernel "$kernel" -initrd "$OUT/initramfs.cpio.gz")
 append="console=ttyS0 panic=-1 oops=panic kevent.mode=$mode"
+[ "$mode" = bench ] && append+=" kevent.bench=${KEVENT_BENCH:-full}"
 
 # KVM on these machines is nested and may hang a guest: use it only if a
 # short boot under it reaches /init.

@@ -1,11 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the selftests, as 64- and 32-bit programs, and the demo statically
+# Build the selftests, as 64- and 32-bit programs, the demo and the
+# benchmarks statically
 # against the assembled tree's uapi headers; pack them with busybox and
 # initramfs/init into out/initramfs.cpio.gz (one userland for every kernel).
 . "$(dirname "$0")/lib.sh"
 
-need_pkgs busybox-static gcc gcc-multilib make libc6-dev cpio gzip
+need_pkgs busybox-static gcc gcc-multilib make libc6-dev cpio gzip liburing-dev
 
 hdr=$OUT/vm/include
 [ -f "$hdr/linux/kevent.h" ] || die "no uapi headers in $hdr: run scripts/build.sh vm first"
@@ -24,6 +25,9 @@ for prog in kevent_demo kevent_echo; do
 	gcc -O2 -Wall -Werror -static -isystem "$hdr" -o "$OUT/$prog" \
 		"$TOP/demo/$prog.c" -lpthread
 done
+# io_uring through Debian's liburing, linked statically
+gcc -O2 -Wall -Werror -static -isystem "$hdr" -o "$OUT/kbench" \
+	"$TOP/bench/kbench.c" -luring
 gcc -O2 -o "$OUT/gen_init_cpio" "$TREE/usr/gen_init_cpio.c"
 
 list=$OUT/initramfs.list
@@ -32,6 +36,8 @@ list=$OUT/initramfs.list
 	echo "file /bin/busybox $(command -v busybox || echo /bin/busybox) 0755 0 0"
 	echo "file /bin/kevent_demo $OUT/kevent_demo 0755 0 0"
 	echo "file /bin/kevent_echo $OUT/kevent_echo 0755 0 0"
+	echo "file /bin/kbench $OUT/kbench 0755 0 0"
+	echo "file /bin/kbench-run $TOP/bench/kbench-run 0755 0 0"
 	for t in "$OUT"/selftests64/*_test; do
 		echo "file /kselftest/kevent/${t##*/} $t 0755 0 0"
 	done

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # The whole test run: assemble, build the vm and the debug kernel, boot
 # each with the selftests, judge both logs, then prove the RFC series
-# (scripts/series.sh).  Ends with the totals line "N passed, N failed".
+# (scripts/series.sh) and the README's benchmark table.  Ends with the
+# totals line "N passed, N failed".
 . "$(dirname "$0")/lib.sh"
 
 start=$SECONDS
@@ -26,6 +27,16 @@ done
 line=$(tail -n1 "$OUT/series.log")
 set -- $(sed -n 's/^series: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' <<<"$line")
 pass=$((pass + ${1:-0})) fail=$((fail + ${2:-1}))
+
+# The README quotes the benchmark table of bench/results/results.csv
+# (written by make bench): it must be the one that file gives.
+need_pkgs python3
+if python3 "$TOP/scripts/bench-report.py" check "$TOP/bench/results/results.csv" \
+	"$TOP/README.md"; then
+	pass=$((pass + 1))
+else
+	fail=$((fail + 1))
+fi
 
 say "make test took $((SECONDS - start)) s"
 echo "$pass passed, $fail failed, $skip skipped"

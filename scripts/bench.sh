@@ -1,0 +1,34 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# make bench: boot the vm kernel twice with bench/kbench-run, under plain
+# QEMU TCG and under TCG with -icount shift=0, and turn both consoles into
+# out/bench/ (results.csv, table.md, PNG plots).
+#
+#   KEVENT_BENCH=quick   one run at small sizes (default: full, 3 runs)
+. "$(dirname "$0")/lib.sh"
+
+need_pkgs liburing-dev gnuplot-nox python3
+start=$SECONDS
+"$TOP/scripts/fetch-base.sh"
+"$TOP/scripts/assemble.sh"
+"$TOP/scripts/build.sh" vm
+"$TOP/scripts/mkinitramfs.sh"
+
+logs=()
+for mode in tcg icount; do
+	if [ $mode = icount ]; then
+		export KEVENT_ICOUNT=1
+		log=$OUT/vm/bench-icount.log
+	else
+		unset KEVENT_ICOUNT
+		log=$OUT/vm/bench.log
+	fi
+	say "benchmarks under $mode ($((SECONDS - start)) s so far)"
+	KEVENT_BOOT_TIMEOUT=${KEVENT_BOOT_TIMEOUT:-1500} \
+		"$TOP/scripts/boot.sh" vm bench
+	grep -q 'KEVENT-BENCH: done rc=0' "$log" ||
+		die "the benchmarks did not finish under $mode: see $log"
+	logs+=("$log:$mode")
+done
+python3 "$TOP/scripts/bench-report.py" collect "$OUT/bench" "${logs[@]}"
+say "make bench took $((SECONDS - start)) s; results in $OUT/bench"
