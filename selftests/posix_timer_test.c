@@ -292,6 +292,31 @@ TEST_F(kq, not_a_queue_einval)
 	close(p[1]);
 }
 
+/* Timer ids are per process: another process's timer 0 is taken. */
+TEST_F(kq, same_id_of_another_process_eexist)
+{
+	struct kevent_sigevent none = { .sigev_notify = 1 /* SIGEV_NONE */ };
+	int status, i, id;
+	pid_t pid;
+
+	ASSERT_EQ(0, ptimer_create(self->kq, NULL, &self->id));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* Take the ids below ours, then ask for ours */
+		for (i = 0; i < self->id; i++)
+			if (syscall(__NR_timer_create, CLOCK_MONOTONIC, &none,
+				    &id))
+				_exit(1);
+		if (ptimer_create(self->kq, NULL, &id) != -1 || errno != EEXIST)
+			_exit(2);
+		_exit(kq_fdinfo_count(self->kq) == 1 ? 0 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+}
+
 TEST_F(kq, bad_clock_einval)
 {
 	int id;
