@@ -158,9 +158,15 @@ static bool kevent_posix_timer_report(struct kevent *k, struct ukevent *out)
 	struct kevent_posix_timer *t = kevent_priv(k);
 	struct k_itimer *timr = t->timr;
 
+	/*
+	 * The one report that changes its source: the rearm must happen
+	 * here, where the expiry is taken, to count the overruns it is
+	 * reported with, as dequeue_signal() does.  It is done once per
+	 * expiry (si_private is cleared) and latched in ->overrun, so a
+	 * report repeated before ->consume (a failed copy) loses nothing.
+	 */
 	spin_lock_irq(&timr->it_lock);
 	if (t->si_private) {
-		/* As dequeue_signal() does for a timer signal */
 		t->overrun += posixtimer_rearm_kevent(timr, t->si_private);
 		t->si_private = 0;
 	}
