@@ -7,7 +7,7 @@
 #   KEVENT_BENCH=quick   one run at small sizes (default: full, 3 runs)
 . "$(dirname "$0")/lib.sh"
 
-need_pkgs liburing-dev gnuplot-nox python3
+need_pkgs
 start=$SECONDS
 "$TOP/scripts/fetch-base.sh"
 "$TOP/scripts/assemble.sh"

@@ -67,5 +67,5 @@ build() {
 		cp -r "$obj/usr/include" "$OUT/$flavour/include"
 	fi
 }
-need_pkgs gcc make flex bison bc libelf-dev libssl-dev ccache cpio
+need_pkgs
 with_cache_lock build

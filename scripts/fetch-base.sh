@@ -8,7 +8,7 @@
 . "$(dirname "$0")/lib.sh"
 
 fetch() {
-	need_pkgs linux-source-6.12 xz-utils git
+	need_pkgs
 	local stamp=$CACHE/.base-stamp
 	local want
 	want=$(dpkg-query -W -f='${Version}' linux-source-6.12)

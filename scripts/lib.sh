@@ -31,19 +31,22 @@ with_cache_lock() {
 	"$@"
 }
 
-# Install Debian packages that are missing; quiet when all are there.
+# Install what scripts/packages lists and is missing: every target calls
+# this first, so that the one list is all a fresh machine needs.  Waits
+# for the dpkg lock (unattended upgrades hold it on a fresh machine).
 need_pkgs() {
 	local missing=() p
-	for p in "$@"; do
+	for p in $(sed 's/#.*//' "$TOP/scripts/packages"); do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 			grep -q 'install ok installed' || missing+=("$p")
 	done
 	[ ${#missing[@]} -eq 0 ] && return 0
 	say "installing ${missing[*]}"
 	[ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${missing[*]}"
+	local apt=(apt-get -o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	"${apt[@]}" update -qq
+	"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
 base_version() {

@@ -6,7 +6,7 @@
 # initramfs/init into out/initramfs.cpio.gz (one userland for every kernel).
 . "$(dirname "$0")/lib.sh"
 
-need_pkgs busybox-static gcc gcc-multilib make libc6-dev cpio gzip liburing-dev
+need_pkgs
 
 hdr=$OUT/vm/include
 [ -f "$hdr/linux/kevent.h" ] || die "no uapi headers in $hdr: run scripts/build.sh vm first"

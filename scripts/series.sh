@@ -14,7 +14,7 @@
 # "series: N passed, N failed".  KEVENT_SERIES_QUICK=1 skips step 5.
 . "$(dirname "$0")/lib.sh"
 
-need_pkgs git perl sparse python3 python3-ply python3-git
+need_pkgs
 dir=$OUT/series
 pass=0 fail=0
 # check NAME FUNCTION: run one check, count and print its result.

@@ -30,7 +30,7 @@ pass=$((pass + ${1:-0})) fail=$((fail + ${2:-1}))
 
 # The README quotes the benchmark table of bench/results/results.csv
 # (written by make bench): it must be the one that file gives.
-need_pkgs python3
+need_pkgs
 if python3 "$TOP/scripts/bench-report.py" check "$TOP/bench/results/results.csv" \
 	"$TOP/README.md"; then
 	pass=$((pass + 1))
