@@ -42,9 +42,9 @@
 #include <linux/kevent.h>
 
 #ifndef __NR_kevent_init
-#define __NR_kevent_init	463
-#define __NR_kevent_ctl		464
-#define __NR_kevent_wait	465
+#define __NR_kevent_init	474
+#define __NR_kevent_ctl		475
+#define __NR_kevent_wait	476
 #endif
 
 #define MAXEV	64
@@ -151,7 +151,7 @@ static void w_add(struct waiter *w, int fd, int tag, bool sock)
 {
 	struct ukevent uk = {
 		.id = fd, .udata = tag, .type = KEVENT_TYPE_PIPE,
-		.event = KEVENT_POLL_IN,
+		.cmd = KEVENT_CTL_ADD, .event = KEVENT_POLL_IN,
 	};
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
 
@@ -163,7 +163,8 @@ static void w_add(struct waiter *w, int fd, int tag, bool sock)
 	}
 	switch (w->iface) {
 	case KEVENT:
-		if (SYS(syscall(__NR_kevent_ctl, w->fd, KEVENT_CTL_ADD, 1, &uk)) != 1)
+		if (SYS(syscall(__NR_kevent_ctl, w->fd, 0, 1, &uk,
+				sizeof(uk))) != 1)
 			die("kevent_ctl");
 		break;
 	case EPOLL:

@@ -5,6 +5,7 @@
  */
 
 #define _GNU_SOURCE
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -71,7 +72,7 @@ TEST(one_queue_carries_every_source)
 	pidfd = syscall(__NR_pidfd_open, pid, 0);
 	ASSERT_LE(0, pidfd);
 	uk[3].id = pidfd;
-	ASSERT_EQ(5, sys_kevent_ctl(kq, KEVENT_CTL_ADD, 5, uk));
+	ASSERT_EQ(5, kq_ctl(kq, KEVENT_CTL_ADD, 5, uk));
 
 	sev.kevent_fd = kq;
 	ASSERT_EQ(0, syscall(__NR_timer_create, CLOCK_MONOTONIC, &sev, &timer));
@@ -85,14 +86,14 @@ TEST(one_queue_carries_every_source)
 	ASSERT_EQ(0, raise(SIGUSR1));
 	ASSERT_EQ(3, write(sv[1], "abc", 3));
 
-	/* Collect for up to 5 s, until every source was reported */
+	/* Collect until every source was reported (or a hang guard) */
 	t0 = now_ns(CLOCK_MONOTONIC);
 	for (;;) {
 		int all = 1;
 
 		for (i = 0; i < NR_SOURCES; i++)
 			all &= seen[i] > 0;
-		if (all || now_ns(CLOCK_MONOTONIC) - t0 > 5000 * MS)
+		if (all || now_ns(CLOCK_MONOTONIC) - t0 > KQ_HANG_MS * MS)
 			break;
 		n = kq_wait_ms(kq, 1, 8, ev, 500);
 		ASSERT_LE(0, n);
@@ -147,6 +148,237 @@ TEST(one_queue_carries_every_source)
 	close(sv[0]);
 	close(sv[1]);
 	close(kq);
+}
+
+/*
+ * Every source's registrations are charged to the queue's creator and
+ * given back when they go: with fs.kevent.max_user_kevents at 3, a fourth
+ * is -ENOSPC, and once one is removed (or the queue closed) it fits.
+ */
+struct charge {
+	int kq;
+	int fd[4][2];
+	int timer[4];
+	__u32 word[4];
+};
+
+static int charge_add_fd(struct charge *c, int i, __u32 type, __u32 events)
+{
+	return kq_add_fd(c->kq, type, c->fd[i][0], events, 0);
+}
+
+static int charge_pipe(struct charge *c, int i, __u32 type)
+{
+	if (!c->fd[i][0] && pipe(c->fd[i]))
+		return -1;
+	return charge_add_fd(c, i, type, KEVENT_POLL_IN);
+}
+
+static int add_poll(struct charge *c, int i)
+{
+	return charge_pipe(c, i, KEVENT_TYPE_POLL);
+}
+
+static int add_pipe(struct charge *c, int i)
+{
+	return charge_pipe(c, i, KEVENT_TYPE_PIPE);
+}
+
+static int add_socket(struct charge *c, int i)
+{
+	if (!c->fd[i][0] && socketpair(AF_UNIX, SOCK_STREAM, 0, c->fd[i]))
+		return -1;
+	return charge_add_fd(c, i, KEVENT_TYPE_SOCKET, KEVENT_SOCKET_RECV);
+}
+
+static int add_proc(struct charge *c, int i)
+{
+	if (!c->fd[i][0]) {
+		c->fd[i][0] = syscall(__NR_pidfd_open, getpid(), 0);
+		c->fd[i][1] = -1;
+	}
+	return charge_add_fd(c, i, KEVENT_TYPE_PROC, KEVENT_PROC_EXIT);
+}
+
+static int add_user(struct charge *c, int i)
+{
+	return user_add(c->kq, i, 0, 0);
+}
+
+static int add_timer(struct charge *c, int i)
+{
+	struct ukevent uk = {
+		.id = i, .type = KEVENT_TYPE_TIMER, .param = { 1000000 * MS },
+	};
+
+	return kq_ctl1(c->kq, KEVENT_CTL_ADD, uk);
+}
+
+static int add_signal(struct charge *c, int i)
+{
+	struct ukevent uk = { .id = SIGRTMIN + i, .type = KEVENT_TYPE_SIGNAL };
+
+	return kq_ctl1(c->kq, KEVENT_CTL_ADD, uk);
+}
+
+static int add_futex(struct charge *c, int i)
+{
+	struct ukevent uk = {
+		.id = (uintptr_t)&c->word[i], .type = KEVENT_TYPE_FUTEX,
+		.event = KEVENT_FUTEX_PRIVATE, .req_flags = KEVENT_REQ_ONESHOT,
+	};
+
+	return kq_ctl1(c->kq, KEVENT_CTL_ADD, uk);
+}
+
+static int add_posix_timer(struct charge *c, int i)
+{
+	struct kevent_sigevent sev = {
+		.sigev_notify = SIGEV_KEVENT,
+		.kevent_fd = c->kq,
+	};
+
+	return syscall(__NR_timer_create, CLOCK_MONOTONIC, &sev, &c->timer[i]);
+}
+
+/* Remove the i-th registration the way its source removes it */
+static int charge_remove(struct charge *c, int i, __u32 type)
+{
+	struct ukevent uk = { .type = type, .id = i };
+
+	switch (type) {
+	case KEVENT_TYPE_POSIX_TIMER:
+		return syscall(__NR_timer_delete, c->timer[i]);
+	case KEVENT_TYPE_SIGNAL:
+		uk.id = SIGRTMIN + i;
+		break;
+	case KEVENT_TYPE_FUTEX:
+		uk.id = (uintptr_t)&c->word[i];
+		break;
+	case KEVENT_TYPE_POLL:
+	case KEVENT_TYPE_PIPE:
+	case KEVENT_TYPE_SOCKET:
+	case KEVENT_TYPE_PROC:
+		/* the close hook */
+		close(c->fd[i][0]);
+		close(c->fd[i][1]);
+		c->fd[i][0] = 0;
+		return 0;
+	}
+	return kq_ctl1(c->kq, KEVENT_CTL_REMOVE, uk);
+}
+
+static const char max_path[] = "/proc/sys/fs/kevent/max_user_kevents";
+
+static long rw_limit(long v)
+{
+	FILE *f = fopen(max_path, v < 0 ? "r" : "w");
+	long old = -1;
+
+	if (!f)
+		return -1;
+	if (v < 0 ? fscanf(f, "%ld", &old) != 1 : fprintf(f, "%ld\n", v) < 0)
+		old = -1;
+	else if (v >= 0)
+		old = v;
+	return fclose(f) ? -1 : old;
+}
+
+FIXTURE(charge) {
+	struct charge c;
+	long old;
+};
+
+FIXTURE_VARIANT(charge) {
+	__u32 type;
+	int (*add)(struct charge *c, int i);
+};
+
+FIXTURE_VARIANT_ADD(charge, user) {
+	.type = KEVENT_TYPE_USER,
+	.add = add_user,
+};
+
+FIXTURE_VARIANT_ADD(charge, poll) {
+	.type = KEVENT_TYPE_POLL,
+	.add = add_poll,
+};
+
+FIXTURE_VARIANT_ADD(charge, pipe) {
+	.type = KEVENT_TYPE_PIPE,
+	.add = add_pipe,
+};
+
+FIXTURE_VARIANT_ADD(charge, socket) {
+	.type = KEVENT_TYPE_SOCKET,
+	.add = add_socket,
+};
+
+FIXTURE_VARIANT_ADD(charge, timer) {
+	.type = KEVENT_TYPE_TIMER,
+	.add = add_timer,
+};
+
+FIXTURE_VARIANT_ADD(charge, signal) {
+	.type = KEVENT_TYPE_SIGNAL,
+	.add = add_signal,
+};
+
+FIXTURE_VARIANT_ADD(charge, proc) {
+	.type = KEVENT_TYPE_PROC,
+	.add = add_proc,
+};
+
+FIXTURE_VARIANT_ADD(charge, futex) {
+	.type = KEVENT_TYPE_FUTEX,
+	.add = add_futex,
+};
+
+FIXTURE_VARIANT_ADD(charge, posix_timer) {
+	.type = KEVENT_TYPE_POSIX_TIMER,
+	.add = add_posix_timer,
+};
+
+FIXTURE_SETUP(charge)
+{
+	memset(&self->c, 0, sizeof(self->c));
+	self->old = rw_limit(-1);
+	ASSERT_LT(0, self->old);
+	if (getuid())
+		SKIP(return, "not root: cannot change %s", max_path);
+	self->c.kq = kq_new(0);
+	ASSERT_LE(0, self->c.kq);
+	ASSERT_EQ(3, rw_limit(3));
+}
+
+/* The limit is global: put it back whatever happened. */
+FIXTURE_TEARDOWN(charge)
+{
+	if (self->old > 0)
+		rw_limit(self->old);
+	close(self->c.kq);
+}
+
+TEST_F(charge, limited_and_given_back)
+{
+	int i;
+
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(0, variant->add(&self->c, i));
+	EXPECT_EQ(-1, variant->add(&self->c, 3));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(3, kq_fdinfo_count(self->c.kq));
+
+	ASSERT_EQ(0, charge_remove(&self->c, 0, variant->type));
+	EXPECT_EQ(2, kq_fdinfo_count(self->c.kq));
+	EXPECT_EQ(0, variant->add(&self->c, 3));
+
+	/* Closing the queue gives back the rest. */
+	close(self->c.kq);
+	self->c.kq = kq_new(0);
+	ASSERT_LE(0, self->c.kq);
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(0, variant->add(&self->c, i));
 }
 
 TEST_HARNESS_MAIN

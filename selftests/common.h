@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -17,9 +18,9 @@
 #include <linux/kevent.h>
 
 #ifndef __NR_kevent_init
-#define __NR_kevent_init	463
-#define __NR_kevent_ctl		464
-#define __NR_kevent_wait	465
+#define __NR_kevent_init	474
+#define __NR_kevent_ctl		475
+#define __NR_kevent_wait	476
 #endif
 
 static inline int sys_kevent_init(const struct kevent_init_args *args,
@@ -28,10 +29,21 @@ static inline int sys_kevent_init(const struct kevent_init_args *args,
 	return syscall(__NR_kevent_init, args, size);
 }
 
-static inline int sys_kevent_ctl(int fd, unsigned int cmd, unsigned int num,
-				 struct ukevent *events)
+static inline int sys_kevent_ctl(int fd, unsigned int flags, unsigned int nr,
+				 struct ukevent *changes, size_t size)
 {
-	return syscall(__NR_kevent_ctl, fd, cmd, num, events);
+	return syscall(__NR_kevent_ctl, fd, flags, nr, changes, size);
+}
+
+/* kevent_ctl() of @nr changes, all with command @cmd */
+static inline int kq_ctl(int fd, unsigned int cmd, unsigned int nr,
+			 struct ukevent *changes)
+{
+	unsigned int i;
+
+	for (i = 0; changes && i < nr; i++)
+		changes[i].cmd = cmd;
+	return sys_kevent_ctl(fd, 0, nr, changes, sizeof(struct ukevent));
 }
 
 static inline int sys_kevent_wait(int fd, unsigned int min_nr,
@@ -65,7 +77,7 @@ static inline struct ukevent kev_user(__u64 id, __u32 req_flags, __u64 udata)
 /* One kevent_ctl() entry; 0 or -1 with errno set, like a plain call. */
 static inline int kq_ctl1(int fd, unsigned int cmd, struct ukevent uk)
 {
-	int ret = sys_kevent_ctl(fd, cmd, 1, &uk);
+	int ret = kq_ctl(fd, cmd, 1, &uk);
 
 	return ret == 1 ? 0 : -1;
 }
@@ -159,9 +171,92 @@ static inline int kq_wait_one(int kq, long ms, struct ukevent *ev)
 	return n == 1 ? (int)ev->event : n;
 }
 
+/*
+ * The guest is emulated on a shared host: the harness's timeout of a test
+ * is a guard against hangs, as long as the slowest test may need when the
+ * host is loaded, not a measure of speed.
+ */
+#ifdef TEST_TIMEOUT_DEFAULT
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	300
+#endif
+
+/*
+ * Ceiling for waits on events that are bound to come: only a guard
+ * against hangs, never a measure of the host's speed.
+ */
+#define KQ_HANG_MS	60000
+
+static inline pid_t kq_gettid(void)
+{
+	return syscall(SYS_gettid);
+}
+
+/*
+ * The system call thread @tid of this process is blocked in, -1 while it
+ * runs, -2 if it is gone: from /proc/self/task/TID/syscall.
+ */
+static inline long kq_task_syscall(pid_t tid)
+{
+	char path[64], buf[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -2;
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	if (!buf[0])
+		return -2;
+	if (!strncmp(buf, "running", 7))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Wait until thread @tid is blocked in system call @nr, or in any if @nr
+ * is -1 (a sleeper, not a guess of how long it takes to get there).  0, or
+ * -1 after KQ_HANG_MS.
+ */
+static inline int kq_await_blocked(pid_t tid, long nr)
+{
+	long cur;
+	int i;
+
+	for (i = 0; i < KQ_HANG_MS; i++) {
+		cur = kq_task_syscall(tid);
+		if (cur == nr || (nr == -1 && cur >= 0))
+			return 0;
+		usleep(1000);
+	}
+	return -1;
+}
+
+/* The times thread @tid went to sleep, from /proc/self/task/TID/status */
+static inline long kq_task_sleeps(pid_t tid)
+{
+	char path[64], line[128];
+	long n = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/status", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "voluntary_ctxt_switches: %ld", &n) == 1)
+			break;
+	fclose(f);
+	return n;
+}
+
 struct kq_waiter {
 	int kq;
 	int ret;
+	pid_t tid;
+	int done;
 };
 
 static inline void *kq_wait_thread(void *arg)
@@ -169,31 +264,59 @@ static inline void *kq_wait_thread(void *arg)
 	struct kq_waiter *w = arg;
 	struct ukevent ev;
 
-	w->ret = kq_wait_ms(w->kq, 1, 1, &ev, 1500);
+	__atomic_store_n(&w->tid, kq_gettid(), __ATOMIC_SEQ_CST);
+	w->ret = kq_wait_ms(w->kq, 1, 1, &ev, KQ_HANG_MS);
+	__atomic_store_n(&w->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
+static inline void kq_wake_sig(int sig)
+{
+}
+
 /*
- * Start four threads waiting on @kq, write a byte to @wfd, and count the
- * threads that got an event.
+ * Start four threads waiting on @kq for one event each; once all sleep in
+ * kevent_wait(), write a byte to @wfd.  Return how many were woken: once
+ * one has returned, those woken with it are runnable, have returned or
+ * went to sleep again; the others sleep as before.  The rest are then
+ * interrupted by a signal.
  */
 static inline int kq_wake_count(int kq, int wfd)
 {
+	struct sigaction sa = { .sa_handler = kq_wake_sig };
 	struct kq_waiter w[4];
+	long sleeps[4];
 	pthread_t t[4];
-	int i, woken = 0;
+	int i, n, woken = 0;
 
+	sigaction(SIGUSR2, &sa, NULL);	/* no SA_RESTART: EINTR */
 	for (i = 0; i < 4; i++) {
-		w[i].kq = kq;
+		w[i] = (struct kq_waiter){ .kq = kq };
 		if (pthread_create(&t[i], NULL, kq_wait_thread, &w[i]))
 			return -1;
 	}
-	usleep(300 * 1000);
+	for (i = 0; i < 4; i++) {
+		while (!__atomic_load_n(&w[i].tid, __ATOMIC_SEQ_CST))
+			usleep(1000);
+		if (kq_await_blocked(w[i].tid, __NR_kevent_wait))
+			return -1;
+		sleeps[i] = kq_task_sleeps(w[i].tid);
+	}
 	if (write(wfd, "x", 1) != 1)
 		return -1;
+	for (n = 0; !n; usleep(1000))
+		for (i = 0; i < 4; i++)
+			n += __atomic_load_n(&w[i].done, __ATOMIC_SEQ_CST);
 	for (i = 0; i < 4; i++) {
+		if (__atomic_load_n(&w[i].done, __ATOMIC_SEQ_CST) ||
+		    kq_task_syscall(w[i].tid) != __NR_kevent_wait ||
+		    kq_task_sleeps(w[i].tid) != sleeps[i])
+			woken++;
+	}
+	for (i = 0; i < 4; i++) {
+		if (!__atomic_load_n(&w[i].done, __ATOMIC_SEQ_CST))
+			pthread_kill(t[i], SIGUSR2);
 		pthread_join(t[i], NULL);
-		woken += w[i].ret == 1;
 	}
 	return woken;
 }

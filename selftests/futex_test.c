@@ -40,6 +40,19 @@ static int futex_add(int kq, const void *word, __u64 expected, __u32 options)
 			 KEVENT_REQ_ONESHOT);
 }
 
+/*
+ * The second half of exec_removes_registration, in the program the test
+ * execs with "KEVENT_FUTEXEC=kq" in the environment.
+ */
+__attribute__((constructor)) static void futexec_stage2(void)
+{
+	const char *env = getenv("KEVENT_FUTEXEC");
+
+	if (!env)
+		return;
+	_exit(kq_fdinfo_count(atoi(env)) == 0 ? 0 : 10);
+}
+
 FIXTURE(kq) {
 	int kq;
 	__u32 *shared;		/* MAP_SHARED, survives fork as one word */
@@ -271,6 +284,51 @@ TEST_F(kq, modify_cannot_change_the_wait)
 			       0, KEVENT_FUTEX_PRIVATE, KEVENT_REQ_ONESHOT));
 	EXPECT_EQ(1, futex_wake(&self->word[0], 1, true));
 	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+}
+
+/*
+ * A futex registration belongs to the process that made it, and goes when
+ * it execs: the key of a private futex is an address in the old mm, which
+ * no queue may keep watching once another mm can take its place.
+ */
+TEST_F(kq, exec_removes_registration)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char env[16];
+
+		if (futex_add(self->kq, &self->word[0], 0, KEVENT_FUTEX_PRIVATE) ||
+		    futex_add(self->kq, self->shared, 0, 0))
+			_exit(1);
+		snprintf(env, sizeof(env), "%d", self->kq);
+		setenv("KEVENT_FUTEXEC", env, 1);
+		execl("/proc/self/exe", "/proc/self/exe", (char *)NULL);
+		_exit(2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/* ... and when it exits: a wake of the word finds no waiter of ours. */
+TEST_F(kq, exit_removes_registration)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(futex_add(self->kq, self->shared, 0, 0) ||
+		      kq_fdinfo_count(self->kq) != 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(0, futex_wake(self->shared, 1, false));
 }
 
 TEST_HARNESS_MAIN

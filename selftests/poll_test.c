@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
@@ -25,6 +26,36 @@
 static int poll_add(int kq, int fd, __u32 events, __u32 req_flags)
 {
 	return kq_add_fd(kq, KEVENT_TYPE_POLL, fd, events, req_flags);
+}
+
+/*
+ * The second half of kq.signalfd_pollfree_reports_hangup, in the program
+ * the test execs: "KEVENT_POLLFREE=kq,sfd,pipe,pid" in the environment.
+ * Let the process that shares our old signal handlers exit and reap it:
+ * their wait queue, which our registration of the signalfd hooks, is
+ * freed.  The registration must report a hangup.
+ */
+__attribute__((constructor)) static void pollfree_stage2(void)
+{
+	const char *env = getenv("KEVENT_POLLFREE");
+	int kq, sfd, wfd, pid;
+	struct ukevent ev;
+
+	if (!env)
+		return;
+	if (sscanf(env, "%d,%d,%d,%d", &kq, &sfd, &wfd, &pid) != 4)
+		_exit(10);
+	if (kq_fdinfo_count(kq) != 1)
+		_exit(11);
+	if (kq_wait_ms(kq, 0, 1, &ev, 0) != 0)
+		_exit(12);
+	if (write(wfd, "x", 1) != 1 || waitpid(pid, NULL, __WALL) != pid)
+		_exit(13);
+	if (kq_wait_ms(kq, 1, 1, &ev, KQ_HANG_MS) != 1)
+		_exit(14);
+	if (ev.id != sfd || !(ev.event & KEVENT_POLL_HUP))
+		_exit(15);
+	_exit(0);
 }
 
 FIXTURE(pipe) {
@@ -286,6 +317,47 @@ TEST_F(pipe, child_close_keeps)
 	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 }
 
+/*
+ * A registration on an fd belongs to the process that made it: after
+ * fork(), the child's fd N is a registration of its own, even for another
+ * file, and neither process can remove the other's.
+ */
+TEST_F(pipe, fork_child_registers_its_own_fd)
+{
+	struct ukevent ev;
+	int status, fd = self->p[0];
+	pid_t pid;
+
+	ASSERT_EQ(0, poll_add(self->kq, fd, KEVENT_POLL_IN, 0));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int q[2];
+
+		close(fd);
+		if (pipe(q) || q[0] != fd)
+			_exit(1);
+		/* the same (type, id): the child's own */
+		if (poll_add(self->kq, fd, KEVENT_POLL_IN, 0))
+			_exit(2);
+		if (kq_fdinfo_count(self->kq) != 2)
+			_exit(3);
+		/* removing fd N removes the child's only */
+		if (kq_remove(self->kq, KEVENT_TYPE_POLL, fd))
+			_exit(4);
+		if (kq_remove(self->kq, KEVENT_TYPE_POLL, fd) != -1 ||
+		    errno != ENOENT)
+			_exit(5);
+		_exit(kq_fdinfo_count(self->kq) == 1 ? 0 : 6);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	ASSERT_EQ(1, kq_fdinfo_count(self->kq));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	ASSERT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
+	EXPECT_EQ(fd, ev.id);
+}
+
 /* The queue does not keep a file open once the registration is gone. */
 TEST_F(pipe, queue_close_drops_file)
 {
@@ -425,6 +497,76 @@ TEST_F(pipe, chain_too_long_eloop)
 		close(q[i]);
 }
 
+/*
+ * The chains of watching queues above a queue are bounded per length, as
+ * epoll's paths are: 1000 queues may watch one, but then they may not all
+ * be watched by many others.  A queue watched by 25 queues, each watched by
+ * the same 20 queues, has 500 chains of two above it; one more is -ELOOP.
+ */
+TEST_F(pipe, too_many_chains_eloop)
+{
+	int mid[25], top[21], i, j;
+	struct rlimit rl;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < 1200)
+		SKIP(return, "RLIMIT_NOFILE %ld", (long)rl.rlim_cur);
+	for (i = 0; i < 25; i++) {
+		ASSERT_LE(0, mid[i] = kq_new(0));
+		ASSERT_EQ(0, poll_add(mid[i], self->kq, KEVENT_POLL_IN, 0));
+	}
+	for (j = 0; j < 21; j++) {
+		ASSERT_LE(0, top[j] = kq_new(0));
+		for (i = 0; i < 25; i++) {
+			int ret = poll_add(top[j], mid[i], KEVENT_POLL_IN, 0);
+
+			if (j < 20) {
+				ASSERT_EQ(0, ret);
+				continue;
+			}
+			/* the 501st chain of two */
+			EXPECT_EQ(-1, ret);
+			EXPECT_EQ(ELOOP, errno);
+			break;
+		}
+	}
+	EXPECT_EQ(0, kq_fdinfo_count(top[20]));
+	/* The chains still work. */
+	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	for (j = 0; j < 20; j++) {
+		struct ukevent ev[25];
+
+		EXPECT_EQ(25, kq_wait_ms(top[j], 25, 25, ev, KQ_HANG_MS));
+	}
+	for (j = 0; j < 21; j++)
+		close(top[j]);
+	for (i = 0; i < 25; i++)
+		close(mid[i]);
+}
+
+/* A queue watched by more than 1000 queues: too many chains of one. */
+TEST_F(pipe, too_many_watchers_eloop)
+{
+	int q[1001], i;
+	struct rlimit rl;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < 1100)
+		SKIP(return, "RLIMIT_NOFILE %ld", (long)rl.rlim_cur);
+	for (i = 0; i < 1001; i++) {
+		ASSERT_LE(0, q[i] = kq_new(0));
+		if (i < 1000) {
+			ASSERT_EQ(0, poll_add(q[i], self->kq, KEVENT_POLL_IN, 0));
+		} else {
+			EXPECT_EQ(-1, poll_add(q[i], self->kq, KEVENT_POLL_IN, 0));
+			EXPECT_EQ(ELOOP, errno);
+		}
+	}
+	for (i = 0; i < 1001; i++)
+		close(q[i]);
+}
+
 /* An event at the bottom of a full chain reaches its top. */
 TEST_F(pipe, nested_chain_delivers)
 {
@@ -552,11 +694,24 @@ TEST_F(pipe, pipe_type_fifo)
 
 TEST_F(pipe, pipe_type_not_a_pipe_einval)
 {
-	int efd = eventfd(0, 0);
+	char path[] = "/tmp/kevent_pipe.XXXXXX";
+	int efd = eventfd(0, 0), ep = epoll_create1(0), fd = mkstemp(path);
 
 	ASSERT_LE(0, efd);
+	ASSERT_LE(0, ep);
+	ASSERT_LE(0, fd);
+	unlink(path);
 	EXPECT_EQ(-1, pipe_add(self->kq, efd, KEVENT_POLL_IN, 0));
 	EXPECT_EQ(EINVAL, errno);
+	/* whatever else is wrong with the file */
+	EXPECT_EQ(-1, pipe_add(self->kq, ep, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, pipe_add(self->kq, fd, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, pipe_add(self->kq, self->kq, KEVENT_POLL_IN, 0));
+	EXPECT_EQ(EINVAL, errno);
+	close(ep);
+	close(fd);
 	EXPECT_EQ(-1, pipe_add(self->kq, self->p[0], KEVENT_POLL_RDHUP, 0));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
@@ -632,6 +787,56 @@ TEST_F(kq, signalfd)
 	ASSERT_EQ(0, kill(getpid(), SIGUSR2));
 	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
 	close(sfd);
+}
+
+static int pollfree_sibling(void *arg)
+{
+	char c;
+
+	read(*(int *)arg, &c, 1);
+	return 0;
+}
+
+/*
+ * A signalfd polls the signal handlers of the process that polls it.
+ * Register one while sharing our handlers with another process
+ * (CLONE_SIGHAND), exec so that ours become a copy, and let the other go:
+ * the shared ones are freed (POLLFREE).  The registration reports a
+ * hangup, as epoll does, rather than going silent.
+ */
+TEST_F(kq, signalfd_pollfree_reports_hangup)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		size_t size = 64 * 1024;
+		char *stack = malloc(size), env[128];
+		int p[2], sfd, sib;
+		sigset_t mask;
+
+		if (!stack || pipe(p))
+			_exit(1);
+		sib = clone(pollfree_sibling, stack + size,
+			    CLONE_VM | CLONE_SIGHAND | SIGCHLD, &p[0]);
+		if (sib < 0)
+			_exit(2);
+		sigemptyset(&mask);
+		sigaddset(&mask, SIGUSR2);
+		sfd = signalfd(-1, &mask, 0);
+		if (sfd < 0 || poll_add(self->kq, sfd, KEVENT_POLL_IN, 0))
+			_exit(3);
+		snprintf(env, sizeof(env), "%d,%d,%d,%d", self->kq, sfd, p[1],
+			 sib);
+		setenv("KEVENT_POLLFREE", env, 1);
+		execl("/proc/self/exe", "/proc/self/exe", (char *)NULL);
+		_exit(4);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
 TEST_F(kq, pidfd_exit)

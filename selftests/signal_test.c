@@ -39,6 +39,27 @@ static int handled_count(void)
 	return __atomic_load_n(&handled, __ATOMIC_RELAXED);
 }
 
+/*
+ * The second half of exec_removes_registrations, in the program the test
+ * execs with "KEVENT_SIGEXEC=kq" in the environment: the queue is still
+ * open, and the registration made before the exec is gone.
+ */
+__attribute__((constructor)) static void sigexec_stage2(void)
+{
+	const char *env = getenv("KEVENT_SIGEXEC");
+	struct ukevent ev;
+	int kq;
+
+	if (!env)
+		return;
+	kq = atoi(env);
+	if (kq_fdinfo_count(kq) != 0)
+		_exit(10);
+	if (kill(getpid(), SIGUSR1) || kq_wait_ms(kq, 0, 1, &ev, 0) != 0)
+		_exit(11);
+	_exit(0);
+}
+
 FIXTURE(kq) {
 	int kq;
 };
@@ -332,6 +353,109 @@ TEST_F(kq, nonzero_param_einval)
 	EXPECT_EQ(-1, kq_ctl1(self->kq, KEVENT_CTL_ADD, uk));
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/*
+ * A signal registration belongs to the process that made it, and goes when
+ * it execs: the new program, perhaps a setuid one, is not watched through a
+ * queue it inherited (or that another process holds).
+ */
+TEST_F(kq, exec_removes_registrations)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char env[16];
+
+		if (sig_add(self->kq, SIGUSR1) || sig_add(self->kq, SIGUSR2))
+			_exit(1);
+		snprintf(env, sizeof(env), "%d", self->kq);
+		setenv("KEVENT_SIGEXEC", env, 1);
+		execl("/proc/self/exe", "/proc/self/exe", (char *)NULL);
+		_exit(2);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/* ... and when it exits, whoever holds the queue. */
+TEST_F(kq, exit_removes_registrations)
+{
+	int status;
+	pid_t pid;
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(sig_add(self->kq, SIGUSR1) || kq_fdinfo_count(self->kq) != 1);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/*
+ * After fork, the child watches its own signals under the same (type, id):
+ * a signal sent to one process is counted by its registration only.
+ */
+TEST_F(kq, fork_child_watches_its_own)
+{
+	int up[2], down[2], status;
+	struct ukevent ev;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(up));
+	ASSERT_EQ(0, pipe(down));
+	ASSERT_EQ(0, sig_add(self->kq, SIGUSR1));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (sig_add(self->kq, SIGUSR1))
+			_exit(1);
+		if (write(up[1], "x", 1) != 1 || read(down[0], &c, 1) != 1)
+			_exit(2);
+		_exit(0);
+	}
+	ASSERT_EQ(1, read(up[0], &c, 1));
+	EXPECT_EQ(2, kq_fdinfo_count(self->kq));
+	ASSERT_EQ(0, kill(pid, SIGUSR1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(1, ev.ret_data);
+	/* the parent's was not counted */
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	ASSERT_EQ(1, write(down[1], "x", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, status);
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+}
+
+/*
+ * One signal of one process is watched by 64 queues at most: sending it
+ * walks its registrations with the signal lock held.
+ */
+TEST_F(kq, sixty_four_queues_per_signal)
+{
+	int q[65], i;
+
+	for (i = 0; i < 65; i++) {
+		ASSERT_LE(0, q[i] = kq_new(0));
+		if (i < 64) {
+			ASSERT_EQ(0, sig_add(q[i], SIGUSR1));
+		} else {
+			EXPECT_EQ(-1, sig_add(q[i], SIGUSR1));
+			EXPECT_EQ(ENOSPC, errno);
+		}
+	}
+	/* another signal has room, and so has this one after a removal */
+	EXPECT_EQ(0, sig_add(q[64], SIGUSR2));
+	close(q[0]);
+	EXPECT_EQ(0, sig_add(q[64], SIGUSR1));
+	for (i = 1; i < 65; i++)
+		close(q[i]);
 }
 
 TEST_HARNESS_MAIN

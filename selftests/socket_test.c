@@ -17,6 +17,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #include "../kselftest_harness.h"
 #include "common.h"
@@ -599,6 +601,42 @@ TEST_F(kq, bad_mask_einval)
 }
 
 /* 10,000 registered sockets, three active: exactly those are reported. */
+/*
+ * A socket that the socket callbacks do not serve (here netlink; SCTP,
+ * MPTCP, TIPC, AF_ALG and others alike) is watched through its wait queue:
+ * its events come all the same, with the same bits.
+ */
+TEST_F(kq, netlink_through_wait_queue)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct rtgenmsg g;
+	} req = {
+		.nh = {
+			.nlmsg_len = sizeof(req),
+			.nlmsg_type = RTM_GETLINK,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1,
+		},
+		.g = { .rtgen_family = AF_UNSPEC },
+	};
+	struct ukevent ev;
+	int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_NONBLOCK, NETLINK_ROUTE);
+
+	ASSERT_LE(0, nl);
+	ASSERT_EQ(0, sock_add(self->kq, nl, KEVENT_SOCKET_RECV, 0));
+	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
+	ASSERT_EQ(sizeof(req), send(nl, &req, sizeof(req), 0));
+	EXPECT_EQ(KEVENT_SOCKET_RECV, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
+	EXPECT_EQ(nl, ev.id);
+	/* SEND was not asked for: only RECV */
+	ASSERT_EQ(0, kq_remove(self->kq, KEVENT_TYPE_SOCKET, nl));
+	ASSERT_EQ(0, sock_add(self->kq, nl, KEVENT_SOCKET_SEND, 0));
+	EXPECT_EQ(KEVENT_SOCKET_SEND, kq_wait_one(self->kq, 0, &ev));
+	close(nl);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
 TEST_F(kq, ten_thousand_sockets_three_active)
 {
 	struct rlimit rl = { 20100, 20100 };

@@ -12,6 +12,7 @@
 
 struct k_itimer;
 struct signal_struct;
+struct task_struct;
 
 #ifdef CONFIG_KEVENT
 void kevent_flush(struct file *file, fl_owner_t owner);
@@ -63,7 +64,9 @@ static inline void kevent_signal_notify(struct signal_struct *sig, int signo)
 		__kevent_signal_notify(sig, signo);
 }
 
-void kevent_signal_free(struct signal_struct *sig);
+void kevent_exec(struct task_struct *tsk);
+void kevent_exit(struct task_struct *tsk);
+void kevent_process_free(struct signal_struct *sig);
 
 int kevent_posix_timer_create(struct k_itimer *timr, int fd, u64 udata);
 int kevent_posix_timer_fire(struct k_itimer *timr, int si_private);
@@ -89,7 +92,15 @@ static inline void kevent_signal_notify(struct signal_struct *sig, int signo)
 {
 }
 
-static inline void kevent_signal_free(struct signal_struct *sig)
+static inline void kevent_exec(struct task_struct *tsk)
+{
+}
+
+static inline void kevent_exit(struct task_struct *tsk)
+{
+}
+
+static inline void kevent_process_free(struct signal_struct *sig)
 {
 }
 

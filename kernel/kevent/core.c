@@ -7,8 +7,12 @@
  *
  * A queue (struct kevent_user) is the object behind a kevent file
  * descriptor.  It holds the registrations (struct kevent) made with
- * kevent_ctl(), keyed by (type, id) in an rbtree, and a ready list of the
- * registrations that have something to report.
+ * kevent_ctl() or kevent_wait(), keyed by (type, id, owner) in an rbtree,
+ * and a ready list of the registrations that have something to report.
+ * The owner is NULL for registrations that belong to the queue (user
+ * events, timers) and the registering process's files or signal_struct for
+ * those that watch something of a process: a queue shared by fork() or
+ * SCM_RIGHTS holds each process's fd 5 apart.
  *
  * Each event type has one source, a struct kevent_ops in kevent_sources[]
  * below, implemented in a file of its own.  A source attaches a kevent to
@@ -21,34 +25,53 @@
  * kevent_wait() takes kevents off the ready list and asks their source to
  * ->report() what happened, copies the result to user space, lets the
  * source ->consume() it, and then, depending on the request flags:
- * removes the kevent (oneshot), disables it (dispatch), puts it back on
- * the ready list so that it is checked again on the next wait
- * (level-triggered, the default) or leaves it until its source signals
- * again (edge-triggered).  A kevent whose source has nothing to report is
- * dropped from the ready list; spurious kevent_ready() calls are harmless.
+ * removes the kevent (oneshot), disables it (dispatch), keeps it on the
+ * call's held list (level-triggered, the default: it goes back on the
+ * ready list when the call returns, so that each call reports it once) or
+ * leaves it until its source signals again (edge-triggered).  A kevent
+ * whose source has nothing to report is dropped from the ready list;
+ * spurious kevent_ready() calls are harmless.
  *
  * kevent_wait() sleepers and pollers of the queue fd (poll, select, epoll,
  * another kevent queue) share one wait queue.  Pollers are woken by every
  * event.  Sleepers wait exclusively, queued behind the pollers: an event
- * wakes one of them, and only one whose min_nr can be met.  A sleeper that
- * leaves kevents ready behind on its way out passes the wakeup on.
+ * wakes one of them, and only one whose min_nr can be met.  A call that
+ * leaves kevents ready behind when it returns, its own level-triggered
+ * ones included, passes the wakeup on.
  *
  * Locking
  * -------
  *
- * From outer to inner:
+ * From outer to inner; a lock is only taken while holding locks above it:
  *
- *   kevent_user.mutex
- *     kevent_nest_mutex (poll.c), kevent_files_lock (file.c)
- *     source locks (whatever a source holds when it calls kevent_ready():
- *                   kevent_storage.lock, a watched file's wait queue lock)
- *       kevent_user.wq.lock
- *         the locks of pollers woken from it (epoll's ep->lock, the
- *         wq.lock of a queue watching this one, ...)
+ *   seq_file.lock (the queue fd's fdinfo), pipe->mutex (spliced into)
+ *   cred_guard_mutex (exec, see process.c)
+ *     kevent_user.mutex
+ *       kevent_nest_mutex (poll.c)
+ *       cpus_read_lock, jump_label_mutex (a source's static key, once)
+ *       mmap_lock, a futex hash bucket lock (futex.c)
+ *       the locks a source takes to hook up or unhook a registration:
+ *         kevent_files_lock (file.c)
+ *         kevent_process.lock (process.c)
+ *         kevent_storage.lock
+ *         a watched file's wait queue lock
+ *         pid->wait_pidfd.lock (proc.c)
+ *         a POSIX timer's it_lock (posix_timer.c)
+ *     tasklist_lock (the process source is woken with it held)
+ *     siglock (the signal source is woken with it held)
+ *       whatever a source holds when it calls kevent_ready(): a storage,
+ *       a list or a wait queue lock, a timer's base lock
+ *         kevent_user.wq.lock
+ *           the locks of pollers woken from it (epoll's ep->lock, the
+ *           wq.lock of a queue watching this one, ...)
  *
  * kevent_user.mutex is a mutex because registration calls into sources
- * that may sleep and delivery copies to user space.  It protects the tree,
- * each kevent's ukevent and the sources' report/consume state.
+ * that may sleep.  It protects the tree, each kevent's ukevent and the
+ * sources' report/consume state.  As epoll's ep->mtx, it is held around a
+ * watched file's ->poll() while an event is delivered; the copy of the
+ * event to user space is done with page faults disabled, and a page that
+ * must be faulted in is faulted in after the mutex is dropped, so that a
+ * stalled fault (userfaultfd) never holds the queue.
  *
  * kevent_user.wq.lock is the spinlock of the wait queue.  It also protects
  * the ready list and kevent.state, so that the condition a waiter or a
@@ -57,9 +80,20 @@
  * kevent_ready() from hard interrupt context (timers).
  *
  * A queue may watch another queue (poll.c); then one queue's wq.lock is
- * taken inside another's.  Chains are at most KEVENT_MAX_NESTS long and
- * loops are refused, and the inner lock is taken with the lockdep
- * subclass the outer one hands down in ->wake_nest, as epoll does.
+ * taken inside another's.  Chains are at most KEVENT_MAX_NESTS long, loops
+ * are refused and the number of chains above a queue is bounded, and the
+ * inner lock is taken with the lockdep subclass the outer one hands down
+ * in ->wake_nest, as epoll does.
+ *
+ * Registrations are removed from outside the queue by
+ *
+ *   the close of their file descriptor (file.c),
+ *   the exec and the exit of their process (process.c),
+ *   timer_delete() (posix_timer.c).
+ *
+ * These take a reference on the queue under the source's lock, drop the
+ * lock, and remove the registration by its key under kevent_user.mutex:
+ * kevent_remove_if() and kevent_reap().
  */
 
 #include <linux/anon_inodes.h>
@@ -70,6 +104,7 @@
 #include <linux/hrtimer.h>
 #include <linux/init.h>
 #include <linux/mm.h>
+#include <linux/pagemap.h>
 #include <linux/poll.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
@@ -80,7 +115,8 @@
 
 #include "kevent.h"
 
-static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_MAX + 1] = {
+/* The sources by type; a source that is configured out is NULL. */
+static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_POSIX_TIMER + 1] = {
 	[KEVENT_TYPE_USER]	= &kevent_user_event_ops,
 	[KEVENT_TYPE_SOCKET]	= &kevent_socket_ops,
 	[KEVENT_TYPE_PIPE]	= &kevent_pipe_ops,
@@ -156,9 +192,10 @@ static void kevent_unqueue_locked(struct kevent_user *ku, struct kevent *k)
 
 	if (!(k->state & KEVENT_QUEUED))
 		return;
-	k->state &= ~KEVENT_QUEUED;
 	list_del_init(&k->ready_entry);
-	ku->nr_ready--;
+	if (!(k->state & KEVENT_HELD))
+		ku->nr_ready--;
+	k->state &= ~(KEVENT_QUEUED | KEVENT_HELD);
 }
 
 /**
@@ -314,6 +351,16 @@ void kevent_storage_notify(struct kevent_storage *st, u32 events)
 }
 
 /*
+ * A registration on a file descriptor whose descriptor no longer names its
+ * file, closed by a thread whose close hook has not run yet: it is already
+ * gone for user space.
+ */
+static bool kevent_stale(struct kevent *k)
+{
+	return k->ops->fd_based && kevent_file_stale(k);
+}
+
+/*
  * Queue @k if its source has something to report now, take it off the
  * ready list if not.
  */
@@ -333,16 +380,19 @@ static void kevent_check_ready(struct kevent_user *ku, struct kevent *k)
 	spin_unlock_irq(&ku->wq.lock);
 }
 
-static int kevent_cmp(u32 type, u64 id, const struct kevent *k)
+static int kevent_cmp(u32 type, u64 id, void *owner, const struct kevent *k)
 {
 	if (type != k->uk.type)
 		return type < k->uk.type ? -1 : 1;
 	if (id != k->uk.id)
 		return id < k->uk.id ? -1 : 1;
+	if (owner != k->owner)
+		return (unsigned long)owner < (unsigned long)k->owner ? -1 : 1;
 	return 0;
 }
 
-static struct kevent *kevent_lookup(struct kevent_user *ku, u32 type, u64 id)
+static struct kevent *kevent_lookup(struct kevent_user *ku, u32 type, u64 id,
+				    void *owner)
 {
 	struct rb_node *n = ku->tree.rb_node;
 
@@ -350,7 +400,7 @@ static struct kevent *kevent_lookup(struct kevent_user *ku, u32 type, u64 id)
 
 	while (n) {
 		struct kevent *k = rb_entry(n, struct kevent, node);
-		int c = kevent_cmp(type, id, k);
+		int c = kevent_cmp(type, id, owner, k);
 
 		if (!c)
 			return k;
@@ -367,7 +417,7 @@ static void kevent_insert(struct kevent_user *ku, struct kevent *new)
 		struct kevent *k = rb_entry(*p, struct kevent, node);
 
 		parent = *p;
-		if (kevent_cmp(new->uk.type, new->uk.id, k) < 0)
+		if (kevent_cmp(new->uk.type, new->uk.id, new->owner, k) < 0)
 			p = &parent->rb_left;
 		else
 			p = &parent->rb_right;
@@ -380,19 +430,64 @@ static void kevent_insert(struct kevent_user *ku, struct kevent *new)
 /* Copy what user space may change with ADD and MODIFY. */
 static void kevent_set_request(struct kevent *k, const struct ukevent *uk)
 {
+	/* Source callbacks read event and req_flags without ku->mutex. */
 	k->uk.udata = uk->udata;
-	k->uk.event = uk->event;
+	WRITE_ONCE(k->uk.event, uk->event);
 	WRITE_ONCE(k->uk.req_flags, uk->req_flags);
 	memcpy(k->uk.param, uk->param, sizeof(k->uk.param));
 }
 
+static void kevent_remove(struct kevent_user *ku, struct kevent *k)
+{
+	lockdep_assert_held(&ku->mutex);
+
+	rb_erase(&k->node, &ku->tree);
+	ku->nr_kevents--;
+	if (k->ops->detach)
+		k->ops->detach(k);
+
+	spin_lock_irq(&ku->wq.lock);
+	kevent_unqueue_locked(ku, k);
+	spin_unlock_irq(&ku->wq.lock);
+
+	kfree_rcu(k, rcu);
+	kevent_uncharge(ku->user);
+}
+
+/* The owner a registration of @ops made by the current task has */
+static void *kevent_owner(const struct kevent_ops *ops)
+{
+	if (ops->fd_based)
+		return current->files;
+	if (ops->per_process)
+		return current->signal;
+	return NULL;
+}
+
+/*
+ * The registration (type, id, owner), if it exists for user space: a stale
+ * one found on the way is removed, as its close hook is about to do.
+ */
+static struct kevent *kevent_find(struct kevent_user *ku, u32 type, u64 id,
+				  void *owner)
+{
+	struct kevent *k = kevent_lookup(ku, type, id, owner);
+
+	if (k && kevent_stale(k)) {
+		kevent_remove(ku, k);
+		return NULL;
+	}
+	return k;
+}
+
 static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
-		      const struct ukevent *uk, const void *priv, size_t len)
+		      const struct ukevent *uk, void *owner,
+		      const void *priv, size_t len)
 {
 	struct kevent *k;
 	int err;
 
-	if (kevent_lookup(ku, uk->type, uk->id))
+	if (kevent_find(ku, uk->type, uk->id, owner))
 		return -EEXIST;
 	if (!kevent_charge(ku->user))
 		return -ENOSPC;
@@ -404,6 +499,7 @@ static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
 	INIT_LIST_HEAD(&k->ready_entry);
 	k->ku = ku;
 	k->ops = ops;
+	k->owner = owner;
 	k->uk.type = uk->type;
 	k->uk.id = uk->id;
 	kevent_set_request(k, uk);
@@ -431,61 +527,91 @@ out_uncharge:
 	return err;
 }
 
-static void kevent_remove(struct kevent_user *ku, struct kevent *k)
-{
-	lockdep_assert_held(&ku->mutex);
-
-	rb_erase(&k->node, &ku->tree);
-	ku->nr_kevents--;
-	if (k->ops->detach)
-		k->ops->detach(k);
-
-	spin_lock_irq(&ku->wq.lock);
-	kevent_unqueue_locked(ku, k);
-	spin_unlock_irq(&ku->wq.lock);
-
-	kfree_rcu(k, rcu);
-	kevent_uncharge(ku->user);
-}
-
 /**
  * kevent_remove_if() - remove a registration if it still matches
  * @ku: the queue
  * @type: the registration's type
- * @id: and its id
+ * @id: its id
+ * @owner: and its owner
  * @match: called with kevent_user.mutex held; remove only if it is true
  * @arg: passed to @match
  *
  * For sources that must remove a registration from outside kevent_ctl(),
  * such as the close hook in file.c.  May sleep.
  */
-void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
+void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id, void *owner,
 		      bool (*match)(struct kevent *k, void *arg), void *arg)
 {
 	struct kevent *k;
 
 	mutex_lock(&ku->mutex);
-	k = kevent_lookup(ku, type, id);
+	k = kevent_lookup(ku, type, id, owner);
 	if (k && match(k, arg))
 		kevent_remove(ku, k);
 	mutex_unlock(&ku->mutex);
 }
 
 /**
+ * kevent_reap() - remove the registrations on a list taken from an object
+ * @list: struct kevent_storage_entry nodes, moved there under @lock
+ * @lock: the lock of the object's lists, which the sources' ->detach
+ *	takes to unlink an entry with hlist_del_init(); interrupts off
+ * @match: called with kevent_user.mutex held; remove only if it is true
+ * @arg: passed to @match
+ *
+ * For the close of a file descriptor and the exec or exit of a process:
+ * the object's lock is held only to take one entry at a time off @list,
+ * and each registration is then removed by its key, as by
+ * kevent_remove_if().  Every entry is looked at once.  May sleep.
+ */
+void kevent_reap(struct hlist_head *list, spinlock_t *lock,
+		 bool (*match)(struct kevent *k, void *arg), void *arg)
+{
+	struct kevent_storage_entry *e;
+	struct kevent_user *ku;
+	void *owner;
+	u32 type;
+	u64 id;
+
+	for (;;) {
+		spin_lock_irq(lock);
+		e = hlist_entry_safe(list->first, struct kevent_storage_entry,
+				     node);
+		if (!e) {
+			spin_unlock_irq(lock);
+			return;
+		}
+		hlist_del_init(&e->node);
+		/* Listed, so registered: its queue is alive, keep it so. */
+		ku = e->k->ku;
+		kevent_user_get(ku);
+		type = e->k->uk.type;
+		id = e->k->uk.id;
+		owner = e->k->owner;
+		spin_unlock_irq(lock);
+
+		kevent_remove_if(ku, type, id, owner, match, arg);
+		kevent_user_put(ku);
+		cond_resched();
+	}
+}
+
+/**
  * kevent_add_kernel() - add a registration on behalf of the kernel
  * @ku: the queue
  * @uk: the registration, of a source with ->kernel_add
+ * @owner: its owner
  * @priv: the first @len bytes of its private data, for ->attach
  * @len: their size
  *
  * For sources whose registrations another system call makes, such as
  * timer_create() with SIGEV_KEVENT.  May sleep.
  *
- * Return: 0, -EEXIST if @ku has a registration with the same type and id,
+ * Return: 0, -EEXIST if @ku has a registration with the same key,
  * -ENOSPC past the user's limit, -ENOMEM, or an error of ->attach.
  */
 int kevent_add_kernel(struct kevent_user *ku, const struct ukevent *uk,
-		      const void *priv, size_t len)
+		      void *owner, const void *priv, size_t len)
 {
 	const struct kevent_ops *ops = kevent_sources[uk->type];
 	int err;
@@ -493,9 +619,27 @@ int kevent_add_kernel(struct kevent_user *ku, const struct ukevent *uk,
 	if (WARN_ON_ONCE(!ops || !ops->kernel_add || len > ops->priv_size))
 		return -EINVAL;
 	mutex_lock(&ku->mutex);
-	err = kevent_add(ku, ops, uk, priv, len);
+	err = kevent_add(ku, ops, uk, owner, priv, len);
 	mutex_unlock(&ku->mutex);
 	return err;
+}
+
+/* Report again: MODIFY and ENABLE */
+static void kevent_enable(struct kevent_user *ku, struct kevent *k)
+{
+	spin_lock_irq(&ku->wq.lock);
+	k->state &= ~KEVENT_DISABLED;
+	spin_unlock_irq(&ku->wq.lock);
+
+	kevent_check_ready(ku, k);
+}
+
+static void kevent_disable(struct kevent_user *ku, struct kevent *k)
+{
+	spin_lock_irq(&ku->wq.lock);
+	k->state |= KEVENT_DISABLED;
+	kevent_unqueue_locked(ku, k);
+	spin_unlock_irq(&ku->wq.lock);
 }
 
 static int kevent_modify(struct kevent_user *ku, struct kevent *k,
@@ -508,22 +652,18 @@ static int kevent_modify(struct kevent_user *ku, struct kevent *k,
 			return err;
 	}
 	kevent_set_request(k, uk);
-
-	spin_lock_irq(&ku->wq.lock);
-	k->state &= ~KEVENT_DISABLED;
-	spin_unlock_irq(&ku->wq.lock);
-
-	kevent_check_ready(ku, k);
+	kevent_enable(ku, k);
 	return 0;
 }
 
 /* Validate what every command has in common; returns the source. */
-static const struct kevent_ops *kevent_validate(unsigned int cmd,
-						const struct ukevent *uk)
+static const struct kevent_ops *kevent_validate(const struct ukevent *uk)
 {
 	const struct kevent_ops *ops;
 
-	if (!uk->type || uk->type > KEVENT_TYPE_MAX)
+	if (!uk->type || uk->type >= ARRAY_SIZE(kevent_sources))
+		return ERR_PTR(-EINVAL);
+	if (uk->cmd < KEVENT_CTL_ADD || uk->cmd > KEVENT_CTL_DISABLE)
 		return ERR_PTR(-EINVAL);
 	if (uk->reserved || (uk->req_flags & ~KEVENT_REQ_FLAGS))
 		return ERR_PTR(-EINVAL);
@@ -535,7 +675,7 @@ static const struct kevent_ops *kevent_validate(unsigned int cmd,
 	if (!ops)
 		return ERR_PTR(-EOPNOTSUPP);
 
-	switch (cmd) {
+	switch (uk->cmd) {
 	case KEVENT_CTL_ADD:
 		if (ops->kernel_add)
 			return ERR_PTR(-EINVAL);
@@ -549,6 +689,7 @@ static const struct kevent_ops *kevent_validate(unsigned int cmd,
 			return ERR_PTR(-EINVAL);
 		fallthrough;
 	default:
+		/* REMOVE, ENABLE, DISABLE: only (type, id) counts */
 		return ops;
 	}
 
@@ -564,40 +705,40 @@ static const struct kevent_ops *kevent_validate(unsigned int cmd,
 }
 
 /**
- * kevent_ctl_entry() - apply one kevent_ctl() entry to a queue
+ * kevent_ctl_entry() - apply one change to a queue
  * @ku: the queue
- * @cmd: KEVENT_CTL_*, already checked by the caller
- * @uk: the entry, in kernel memory
+ * @uk: the change, in kernel memory; its cmd says what to do
  *
- * Either applies the entry completely or fails leaving the queue as it
+ * Either applies the change completely or fails leaving the queue as it
  * was.
  *
  * Return: 0 or a negative errno.
  */
-int kevent_ctl_entry(struct kevent_user *ku, unsigned int cmd,
-		     const struct ukevent *uk)
+int kevent_ctl_entry(struct kevent_user *ku, const struct ukevent *uk)
 {
 	const struct kevent_ops *ops;
 	struct kevent *k;
+	void *owner;
 	int err = 0;
 
-	ops = kevent_validate(cmd, uk);
+	ops = kevent_validate(uk);
 	if (IS_ERR(ops))
 		return PTR_ERR(ops);
+	owner = kevent_owner(ops);
 
 	mutex_lock(&ku->mutex);
-	if (cmd == KEVENT_CTL_ADD) {
-		err = kevent_add(ku, ops, uk, NULL, 0);
+	if (uk->cmd == KEVENT_CTL_ADD) {
+		err = kevent_add(ku, ops, uk, owner, NULL, 0);
 		goto out;
 	}
 
-	k = kevent_lookup(ku, uk->type, uk->id);
+	k = kevent_find(ku, uk->type, uk->id, owner);
 	if (!k) {
 		err = -ENOENT;
 		goto out;
 	}
 
-	switch (cmd) {
+	switch (uk->cmd) {
 	case KEVENT_CTL_REMOVE:
 		kevent_remove(ku, k);
 		break;
@@ -607,18 +748,73 @@ int kevent_ctl_entry(struct kevent_user *ku, unsigned int cmd,
 	case KEVENT_CTL_POST:
 		err = ops->post(k, uk);
 		break;
+	case KEVENT_CTL_ENABLE:
+		kevent_enable(ku, k);
+		break;
+	case KEVENT_CTL_DISABLE:
+		kevent_disable(ku, k);
+		break;
 	}
 out:
 	mutex_unlock(&ku->mutex);
 	return err;
 }
 
+/**
+ * struct kevent_call - one kevent_wait() call
+ * @events: the user array the events go to
+ * @got: events written to it
+ * @held: the level-triggered kevents reported by this call, each with
+ *	KEVENT_QUEUED | KEVENT_HELD, back on the ready list when it returns
+ */
+struct kevent_call {
+	const struct kevent_batch	*events;
+	unsigned int			got;
+	struct list_head		held;
+};
+
+/* Zeroes for the part of a user's struct ukevent this kernel does not know */
+static const u8 kevent_zero_tail[256 - sizeof(struct ukevent)];
+
+static void __user *kevent_slot(const struct kevent_batch *b, unsigned int i)
+{
+	return b->uptr + (size_t)i * b->size;
+}
+
+/* Write an event without faulting: 0, or -EFAULT to fault its page in. */
+static int kevent_put_nofault(const struct kevent_batch *b, unsigned int i,
+			      const struct ukevent *out)
+{
+	void __user *dst = kevent_slot(b, i);
+
+	if (copy_to_user_nofault(dst, out, sizeof(*out)))
+		return -EFAULT;
+	if (b->size > sizeof(*out) &&
+	    copy_to_user_nofault(dst + sizeof(*out), kevent_zero_tail,
+				 b->size - sizeof(*out)))
+		return -EFAULT;
+	return 0;
+}
+
+static int kevent_put(const struct kevent_batch *b, unsigned int i,
+		      const struct ukevent *out)
+{
+	void __user *dst = kevent_slot(b, i);
+
+	if (copy_to_user(dst, out, sizeof(*out)))
+		return -EFAULT;
+	if (b->size > sizeof(*out) &&
+	    clear_user(dst + sizeof(*out), b->size - sizeof(*out)))
+		return -EFAULT;
+	return 0;
+}
+
 /*
- * @k was reported: apply its request flags.  Level-triggered kevents go on
- * @requeue, to be checked again by the next wait rather than this one.
+ * @k was reported by @c: apply its request flags.  Level-triggered kevents
+ * are held by the call, and checked again by the next one.
  */
 static void kevent_reported(struct kevent_user *ku, struct kevent *k,
-			    struct list_head *requeue, unsigned int *nr_requeue)
+			    struct kevent_call *c)
 {
 	u32 flags = k->uk.req_flags;
 
@@ -631,30 +827,30 @@ static void kevent_reported(struct kevent_user *ku, struct kevent *k,
 	if (flags & KEVENT_REQ_DISPATCH) {
 		k->state |= KEVENT_DISABLED;
 		kevent_unqueue_locked(ku, k);
-	} else if (!(flags & KEVENT_REQ_ET) && !(k->state & KEVENT_QUEUED)) {
-		k->state |= KEVENT_QUEUED;
-		list_add_tail(&k->ready_entry, requeue);
-		(*nr_requeue)++;
+	} else if (!(flags & KEVENT_REQ_ET)) {
+		/* Queued again meanwhile: this call has reported it. */
+		kevent_unqueue_locked(ku, k);
+		k->state |= KEVENT_QUEUED | KEVENT_HELD;
+		list_add_tail(&k->ready_entry, &c->held);
 	}
 	spin_unlock_irq(&ku->wq.lock);
 }
 
 /*
- * Report up to @max ready kevents to @events.  Returns how many were
- * copied, or -EFAULT if the first copy failed; a kevent whose copy failed
- * stays ready with its state untouched.
+ * Report ready kevents to @c until its array is full or none is left.
+ * Returns 0, or -EFAULT if the array cannot be written; a kevent whose
+ * copy failed stays ready with its state untouched.
  */
-static int kevent_deliver(struct kevent_user *ku, struct ukevent __user *events,
-			  unsigned int max)
+static int kevent_deliver(struct kevent_user *ku, struct kevent_call *c)
 {
-	unsigned int nr_requeue = 0;
-	LIST_HEAD(requeue);
+	const struct kevent_batch *b = c->events;
+	bool fault = false;
 	struct ukevent out;
 	struct kevent *k;
-	int n = 0;
 
+again:
 	mutex_lock(&ku->mutex);
-	while (n < max) {
+	while (c->got < b->nr) {
 		spin_lock_irq(&ku->wq.lock);
 		k = list_first_entry_or_null(&ku->ready, struct kevent,
 					     ready_entry);
@@ -663,15 +859,19 @@ static int kevent_deliver(struct kevent_user *ku, struct ukevent __user *events,
 		spin_unlock_irq(&ku->wq.lock);
 		if (!k)
 			break;
+		/* Its fd was closed: the close hook is on its way. */
+		if (kevent_stale(k))
+			continue;
 
 		out = k->uk;
+		out.cmd = 0;
 		out.event = 0;
 		out.ret_flags = 0;
 		out.ret_data = 0;
 		if (!k->ops->report(k, &out))
 			continue;
 
-		if (copy_to_user(&events[n], &out, sizeof(out))) {
+		if (kevent_put_nofault(b, c->got, &out)) {
 			spin_lock_irq(&ku->wq.lock);
 			if (!(k->state & KEVENT_QUEUED)) {
 				k->state |= KEVENT_QUEUED;
@@ -679,29 +879,44 @@ static int kevent_deliver(struct kevent_user *ku, struct ukevent __user *events,
 				ku->nr_ready++;
 			}
 			spin_unlock_irq(&ku->wq.lock);
-			if (!n)
-				n = -EFAULT;
+			fault = true;
 			break;
 		}
-		n++;
+		c->got++;
 		if (k->ops->consume)
 			k->ops->consume(k, &out);
-		kevent_reported(ku, k, &requeue, &nr_requeue);
+		kevent_reported(ku, k, c);
+		cond_resched();
 	}
+	mutex_unlock(&ku->mutex);
+
+	if (fault) {
+		/* Without the queue's mutex: the fault may take its time. */
+		if (fault_in_writeable(kevent_slot(b, c->got), b->size))
+			return -EFAULT;
+		fault = false;
+		goto again;
+	}
+	return 0;
+}
+
+/*
+ * The call returns: its level-triggered kevents go back on the ready list,
+ * and whatever is ready is passed on to another waiter.
+ */
+static void kevent_call_end(struct kevent_user *ku, struct kevent_call *c)
+{
+	struct kevent *k;
 
 	spin_lock_irq(&ku->wq.lock);
-	/*
-	 * Whatever is ready now arrived for someone else, or is more than we
-	 * took: pass the wakeup on.  Our own level-triggered kevents do not
-	 * count, they go back without waking anybody.
-	 */
-	if (!list_empty(&ku->ready))
+	list_for_each_entry(k, &c->held, ready_entry) {
+		k->state &= ~KEVENT_HELD;
+		ku->nr_ready++;
+	}
+	list_splice_tail_init(&c->held, &ku->ready);
+	if (ku->nr_ready)
 		kevent_wake_locked(ku, false);
-	list_splice_tail(&requeue, &ku->ready);
-	ku->nr_ready += nr_requeue;
 	spin_unlock_irq(&ku->wq.lock);
-	mutex_unlock(&ku->mutex);
-	return n;
 }
 
 struct kevent_waiter {
@@ -775,50 +990,150 @@ static int kevent_sleep(struct kevent_user *ku, unsigned int need,
 	return ret;
 }
 
+/* Has @expires passed on @clock, or is it now? */
+static bool kevent_expired(const ktime_t *expires, clockid_t clock)
+{
+	ktime_t now;
+
+	if (!expires)
+		return false;
+	switch (clock) {
+	case CLOCK_REALTIME:
+		now = ktime_get_real();
+		break;
+	case CLOCK_BOOTTIME:
+		now = ktime_get_boottime();
+		break;
+	default:
+		now = ktime_get();
+		break;
+	}
+	return ktime_compare(*expires, now) <= 0;
+}
+
 /**
- * kevent_wait_events() - wait for and report events of a queue
+ * kevent_get_change() - read one change of a batch
+ * @b: the batch
+ * @i: the change's index
+ * @uk: where it goes
+ *
+ * Return: 0, -EFAULT, or -E2BIG if the entry is larger than this kernel's
+ * struct ukevent and has a byte that is not zero in the part it does not
+ * know; then @uk holds the part it knows.
+ */
+int kevent_get_change(const struct kevent_batch *b, unsigned int i,
+		      struct ukevent *uk)
+{
+	void __user *src = kevent_slot(b, i);
+	int err;
+
+	err = copy_struct_from_user(uk, sizeof(*uk), src, b->size);
+	if (err == -E2BIG && copy_from_user(uk, src, sizeof(*uk)))
+		err = -EFAULT;
+	return err;
+}
+
+/*
+ * Apply the changes of a kevent_wait() call.  A change that fails is
+ * reported in the events array with KEVENT_RET_ERROR, as kqueue does, if
+ * there is room; if not, the call fails with its errno.  Returns 0 or a
+ * negative errno.
+ */
+static int kevent_apply_changes(struct kevent_user *ku,
+				const struct kevent_batch *changes,
+				struct kevent_call *c)
+{
+	struct ukevent uk;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < changes->nr; i++) {
+		if (i && fatal_signal_pending(current))
+			return -EINTR;
+		err = kevent_get_change(changes, i, &uk);
+		if (err == -EFAULT)
+			return err;
+		if (!err)
+			err = kevent_ctl_entry(ku, &uk);
+		if (err) {
+			if (c->got == c->events->nr)
+				return err;
+			uk.ret_flags = KEVENT_RET_ERROR;
+			uk.ret_data = -err;
+			if (kevent_put(c->events, c->got, &uk))
+				return -EFAULT;
+			c->got++;
+		}
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * kevent_wait_events() - apply changes, then wait for and report events
  * @ku: the queue
  * @min_nr: wait until this many events were reported (0: do not wait)
- * @max_nr: report at most this many, 1 or more
- * @events: user array of @max_nr entries
+ * @events: the user array for the events, at least @min_nr entries
+ * @changes: changes to apply first, as kevent_ctl() applies them
  * @expires: absolute timeout on @clock, or NULL to wait without one
  * @clock: CLOCK_MONOTONIC, CLOCK_REALTIME or CLOCK_BOOTTIME
  * @nonblock: never sleep
  *
+ * If a change fails, the call reports it as an event and returns without
+ * waiting for others, as kqueue's kevent() does; if there is no room left
+ * for it, the call fails with its errno.
+ *
  * Return: the number of events reported, which may be less than @min_nr
  * if the timeout passed.  -EINTR if a signal arrived before any event,
  * -EAGAIN if @nonblock and there was none, -EFAULT if @events could not be
- * written.
+ * written or @changes read, or the errno of a change that failed with
+ * @events full.
  */
 int kevent_wait_events(struct kevent_user *ku, unsigned int min_nr,
-		       unsigned int max_nr, struct ukevent __user *events,
+		       const struct kevent_batch *events,
+		       const struct kevent_batch *changes,
 		       ktime_t *expires, clockid_t clock, bool nonblock)
 {
-	unsigned int got = 0;
-	int n, err;
+	struct kevent_call c = { .events = events };
+	int err;
+
+	INIT_LIST_HEAD(&c.held);
+
+	/*
+	 * A change that failed with no room to say so fails the call, even
+	 * if others were reported: it must not go unnoticed (kqueue).
+	 */
+	err = kevent_apply_changes(ku, changes, &c);
+	if (err)
+		return err;
+	if (c.got)
+		return c.got;
 
 	for (;;) {
-		n = kevent_deliver(ku, events + got, max_nr - got);
-		if (n < 0)
-			return got ? got : n;
-		got += n;
-		if (got >= min_nr || got == max_nr || nonblock)
+		err = kevent_deliver(ku, &c);
+		if (err || c.got >= min_nr || c.got == events->nr || nonblock ||
+		    kevent_expired(expires, clock))
 			break;
 
-		err = kevent_sleep(ku, min_nr - got, expires, clock);
-		if (err == -EINTR && !got)
-			return -EINTR;
+		err = kevent_sleep(ku, min_nr - c.got, expires, clock);
 		if (err) {
 			/* last chance for what arrived meanwhile */
-			n = kevent_deliver(ku, events + got, max_nr - got);
-			if (n > 0)
-				got += n;
+			int derr = kevent_deliver(ku, &c);
+
+			if (derr)
+				err = derr;
+			else if (err == -ETIMEDOUT)
+				err = 0;
 			break;
 		}
 	}
-	if (nonblock && !got)
-		return -EAGAIN;
-	return got;
+	kevent_call_end(ku, &c);
+
+	if (c.got)
+		return c.got;
+	if (err)
+		return err;
+	return nonblock && events->nr ? -EAGAIN : 0;
 }
 
 /**
@@ -842,7 +1157,12 @@ void kevent_user_put(struct kevent_user *ku)
 	if (!refcount_dec_and_test(&ku->ref))
 		return;
 	free_uid(ku->user);
-	kfree(ku);
+	/*
+	 * A source callback that unhooked itself without waiting for a lock
+	 * the registration's removal takes (POLLFREE, see poll.c) may still
+	 * be in kevent_ready(), under RCU.
+	 */
+	kfree_rcu(ku, rcu);
 }
 
 static int kevent_release(struct inode *inode, struct file *file)
@@ -946,16 +1266,35 @@ int kevent_create(u64 flags)
 	return fd;
 }
 
+/*
+ * What a registration may hold at most, in bytes: the kevent with its
+ * private data, rounded up to its slab size, and what its source allocates
+ * beside it, for the source that needs most.
+ */
+static size_t __init kevent_cost(void)
+{
+	size_t cost = 0;
+	unsigned int t;
+
+	for (t = 0; t < ARRAY_SIZE(kevent_sources); t++) {
+		if (kevent_sources[t])
+			cost = max(cost, kmalloc_size_roundup(sizeof(struct kevent) +
+							      kevent_sources[t]->priv_size) +
+					 kevent_sources[t]->extra_size);
+	}
+	return cost;
+}
+
 static int __init kevent_setup(void)
 {
 	struct sysinfo si;
 
-	BUILD_BUG_ON(sizeof(struct ukevent) != 64);
+	BUILD_BUG_ON(sizeof(struct ukevent) != KEVENT_UKEVENT_SIZE_VER0);
 
-	/* Like epoll: at most 4% of low memory in registrations per user */
+	/* Like epoll: registrations may take 4% of low memory per user */
 	si_meminfo(&si);
 	max_user_kevents = (((si.totalram - si.totalhigh) / 25) << PAGE_SHIFT) /
-		(sizeof(struct kevent) + 64);
+		kevent_cost();
 #ifdef CONFIG_SYSCTL
 	register_sysctl("fs/kevent", kevent_sysctls);
 #endif

@@ -2,10 +2,10 @@
 /*
  * kevent: registrations on file descriptors, and their close hook.
  *
- * The sources whose id is a file descriptor (poll, socket, pipe) embed a
- * struct kevent_file at the start of their private data.  It holds a
- * reference on the file and remembers which descriptor of which process
- * named it.
+ * The sources whose id is a file descriptor (poll, pipe, socket, proc)
+ * embed a struct kevent_file at the start of their private data.  It
+ * holds a reference on the file and remembers which descriptor named it;
+ * the kevent's owner is the files_struct of the registering process.
  *
  * Such a registration lives while its file descriptor, in the registering
  * process, refers to the file it referred to when it was added.
@@ -14,29 +14,62 @@
  * the registrations that no longer hold.  Unlike an epoll registration,
  * one does not outlive the close of its fd through a dup'd or passed copy,
  * and a new file that reuses the fd number never receives its events.
+ * close() frees the descriptor before it calls the hook: in between, a
+ * registration whose descriptor no longer names its file is "stale", and
+ * the core treats it as gone (kevent_file_stale()).
  *
- * Every registration is in kevent_files, a hash keyed by the file, so that
- * kevent_flush() finds a file's registrations without a field in struct
- * file.  Readers use RCU; changes take kevent_files_lock, which nests
+ * The registrations of one file made by one process are a set, found in
+ * a resizable hash keyed by (file, files_struct), so that kevent_flush()
+ * costs every close() on the system a static branch and, once kevent has
+ * been used, one hash lookup, whoever else watches what.  Lookups use RCU;
+ * the sets and their lists change under kevent_files_lock, which nests
  * inside kevent_user.mutex and outside nothing else.
  */
 
 #include <linux/fdtable.h>
 #include <linux/file.h>
-#include <linux/hashtable.h>
 #include <linux/jump_label.h>
 #include <linux/kevent.h>
+#include <linux/rhashtable.h>
+#include <linux/slab.h>
 
 #include "kevent.h"
 
-static DEFINE_HASHTABLE(kevent_files, 8);
+struct kevent_file_key {
+	struct file	*file;
+	fl_owner_t	owner;
+};
+
+/**
+ * struct kevent_file_set - the registrations of one file by one process
+ * @node: in kevent_files
+ * @key: the file and the files_struct of the process
+ * @regs: struct kevent_file.e.node, under kevent_files_lock
+ * @rcu: freed after a grace period: kevent_flush() looks sets up under RCU
+ */
+struct kevent_file_set {
+	struct rhash_head	node;
+	struct kevent_file_key	key;
+	struct hlist_head	regs;
+	struct rcu_head		rcu;
+};
+
+static const struct rhashtable_params kevent_files_params = {
+	.key_len		= sizeof(struct kevent_file_key),
+	.key_offset		= offsetof(struct kevent_file_set, key),
+	.head_offset		= offsetof(struct kevent_file_set, node),
+	.automatic_shrinking	= true,
+};
+
+static struct rhashtable kevent_files;
 static DEFINE_SPINLOCK(kevent_files_lock);
+/* Enabled by the first registration, never disabled: one text patch. */
 static DEFINE_STATIC_KEY_FALSE(kevent_files_used);
 
 /**
  * kevent_file_get() - take the file a new registration names
  * @kf: the registration's struct kevent_file
- * @k: the kevent; its id is the file descriptor
+ * @k: the kevent; its id is the file descriptor, its owner current->files
  *
  * Return: the file, with a reference held by @kf, or ERR_PTR(-EBADF).
  */
@@ -50,9 +83,10 @@ struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k)
 	if (!file)
 		return ERR_PTR(-EBADF);
 	kf->file = file;
-	kf->owner = current->files;
 	kf->fd = k->uk.id;
-	kf->k = k;
+	kf->e.k = k;
+	kf->set = NULL;
+	INIT_HLIST_NODE(&kf->e.node);
 	return file;
 }
 
@@ -62,17 +96,45 @@ static bool kevent_file_holds(struct kevent_file *kf)
 	bool holds;
 
 	rcu_read_lock();
-	holds = files_lookup_fd_raw(kf->owner, kf->fd) == kf->file;
+	holds = files_lookup_fd_raw(kf->e.k->owner, kf->fd) == kf->file;
 	rcu_read_unlock();
 	return holds;
 }
 
+/**
+ * kevent_file_stale() - has a registration's fd stopped naming its file?
+ * @k: a kevent of an fd-based source
+ *
+ * Called with its queue's mutex held, which keeps the owner's files alive:
+ * their close hook waits for it.
+ *
+ * Return: true if the close hook is about to remove @k.
+ */
+bool kevent_file_stale(struct kevent *k)
+{
+	return !kevent_file_holds(kevent_priv(k));
+}
+
+/* Called with kevent_files_lock held */
+static void kevent_file_set_put(struct kevent_file_set *set)
+{
+	lockdep_assert_held(&kevent_files_lock);
+
+	if (!hlist_empty(&set->regs))
+		return;
+	rhashtable_remove_fast(&kevent_files, &set->node, kevent_files_params);
+	kfree_rcu(set, rcu);
+}
+
 static void kevent_file_unlist(struct kevent_file *kf)
 {
-	spin_lock(&kevent_files_lock);
-	hash_del_rcu(&kf->node);
-	spin_unlock(&kevent_files_lock);
-	static_branch_dec(&kevent_files_used);
+	spin_lock_irq(&kevent_files_lock);
+	/* In its set, on the list of a kevent_flush(), or reaped already */
+	hlist_del_init(&kf->e.node);
+	if (kf->set)
+		kevent_file_set_put(kf->set);
+	kf->set = NULL;
+	spin_unlock_irq(&kevent_files_lock);
 }
 
 /**
@@ -82,15 +144,44 @@ static void kevent_file_unlist(struct kevent_file *kf)
  * Called once the source is hooked up.  From now on kevent_flush() removes
  * the kevent when its fd stops referring to its file.
  *
- * Return: 0, or -EBADF if that already happened, in which case @kf is as
- * before the call.
+ * Return: 0; -EBADF if that already happened, or -ENOMEM; in both cases
+ * @kf is as before the call.
  */
 int kevent_file_watch(struct kevent_file *kf)
 {
-	static_branch_inc(&kevent_files_used);
-	spin_lock(&kevent_files_lock);
-	hash_add_rcu(kevent_files, &kf->node, (unsigned long)kf->file);
-	spin_unlock(&kevent_files_lock);
+	struct kevent_file_key key = { kf->file, kf->e.k->owner };
+	struct kevent_file_set *set, *new = NULL;
+
+	if (!static_key_enabled(&kevent_files_used))
+		static_branch_enable(&kevent_files_used);
+
+	spin_lock_irq(&kevent_files_lock);
+	set = rhashtable_lookup_fast(&kevent_files, &key, kevent_files_params);
+	if (!set) {
+		spin_unlock_irq(&kevent_files_lock);
+		new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (!new)
+			return -ENOMEM;
+		new->key = key;
+		INIT_HLIST_HEAD(&new->regs);
+		spin_lock_irq(&kevent_files_lock);
+		set = rhashtable_lookup_get_insert_fast(&kevent_files, &new->node,
+							kevent_files_params);
+		if (IS_ERR(set)) {
+			/* A table that cannot grow: out of memory, as for us */
+			spin_unlock_irq(&kevent_files_lock);
+			kfree(new);
+			return -ENOMEM;
+		}
+		if (!set) {
+			set = new;
+			new = NULL;
+		}
+	}
+	hlist_add_head(&kf->e.node, &set->regs);
+	kf->set = set;
+	spin_unlock_irq(&kevent_files_lock);
+	kfree(new);
 
 	/*
 	 * A close of the fd from now on finds us in the hash.  One that came
@@ -116,24 +207,12 @@ void kevent_file_put(struct kevent_file *kf, bool watched)
 	fput(kf->file);
 }
 
-struct kevent_file_flush {
-	struct file	*file;
-	fl_owner_t	owner;
-};
-
-static bool kevent_file_stale(struct kevent_file *kf,
-			      const struct kevent_file_flush *f)
+static bool kevent_file_match(struct kevent *k, void *file)
 {
-	return kf->file == f->file && kf->owner == f->owner &&
-	       !kevent_file_holds(kf);
-}
+	struct kevent_file *kf = kevent_priv(k);
 
-static bool kevent_file_match(struct kevent *k, void *arg)
-{
-	return k->ops->fd_based && kevent_file_stale(kevent_priv(k), arg);
+	return k->ops->fd_based && kf->file == file && !kevent_file_holds(kf);
 }
-
-#define KEVENT_FLUSH_BATCH	16
 
 /**
  * kevent_flush() - a process let go of a file descriptor
@@ -146,16 +225,11 @@ static bool kevent_file_match(struct kevent *k, void *arg)
  */
 void kevent_flush(struct file *file, fl_owner_t owner)
 {
-	struct kevent_file_flush f = { .file = file, .owner = owner };
-	struct {
-		struct kevent_user	*ku;
-		u32			type;
-		u64			id;
-	} batch[KEVENT_FLUSH_BATCH];
-	unsigned long key = (unsigned long)file;
-	struct kevent_file *kf;
-	bool found = false;
-	int i, n;
+	struct kevent_file_key key = { file, owner };
+	struct kevent_storage_entry *e;
+	struct kevent_file_set *set;
+	struct hlist_node *tmp;
+	HLIST_HEAD(stale);
 
 	if (!static_branch_unlikely(&kevent_files_used))
 		return;
@@ -163,36 +237,33 @@ void kevent_flush(struct file *file, fl_owner_t owner)
 	smp_mb();
 
 	rcu_read_lock();
-	hash_for_each_possible_rcu(kevent_files, kf, node, key) {
-		if (kf->file == file && kf->owner == owner) {
-			found = true;
-			break;
-		}
-	}
+	set = rhashtable_lookup(&kevent_files, &key, kevent_files_params);
 	rcu_read_unlock();
-	if (!found)
+	if (!set)
 		return;
 
-	do {
-		n = 0;
-		spin_lock(&kevent_files_lock);
-		hash_for_each_possible(kevent_files, kf, node, key) {
-			if (!kevent_file_stale(kf, &f))
-				continue;
-			/* Registered, so the queue is alive; keep it so. */
-			kevent_user_get(kf->k->ku);
-			batch[n].ku = kf->k->ku;
-			batch[n].type = kf->k->uk.type;
-			batch[n].id = kf->k->uk.id;
-			if (++n == KEVENT_FLUSH_BATCH)
-				break;
-		}
-		spin_unlock(&kevent_files_lock);
+	/* Take the stale ones out of the set, then remove them one by one. */
+	spin_lock_irq(&kevent_files_lock);
+	set = rhashtable_lookup_fast(&kevent_files, &key, kevent_files_params);
+	if (set) {
+		hlist_for_each_entry_safe(e, tmp, &set->regs, node) {
+			struct kevent_file *kf = container_of(e, struct kevent_file, e);
 
-		for (i = 0; i < n; i++) {
-			kevent_remove_if(batch[i].ku, batch[i].type, batch[i].id,
-					 kevent_file_match, &f);
-			kevent_user_put(batch[i].ku);
+			if (kevent_file_holds(kf))
+				continue;
+			hlist_del(&e->node);
+			hlist_add_head(&e->node, &stale);
+			kf->set = NULL;
 		}
-	} while (n == KEVENT_FLUSH_BATCH);
+		kevent_file_set_put(set);
+	}
+	spin_unlock_irq(&kevent_files_lock);
+
+	kevent_reap(&stale, &kevent_files_lock, kevent_file_match, file);
 }
+
+static int __init kevent_file_init(void)
+{
+	return rhashtable_init(&kevent_files, &kevent_files_params);
+}
+fs_initcall(kevent_file_init);

@@ -17,10 +17,18 @@
  * it is removed when its wakeup is reported.  REMOVE dequeues a waiter
  * that was not woken.  Only 32-bit futexes, private or shared, and no
  * PI futexes.
+ *
+ * The key of a private futex is the address in an mm: the registration
+ * holds a reference on the mm_struct (mmgrab()), so that no other mm can
+ * take its address while the key is queued.  It belongs to the registering
+ * process, which lists it in its struct kevent_process (process.c), and is
+ * removed when the process execs or exits: a queue that outlives it does
+ * not watch another program's memory.
  */
 
 #include <linux/mutex.h>
 #include <linux/sched.h>
+#include <linux/sched/mm.h>
 
 #include "../futex/futex.h"
 #include "kevent.h"
@@ -29,9 +37,12 @@
 
 /* The private part of a KEVENT_TYPE_FUTEX kevent */
 struct kevent_futex {
-	struct futex_q	q;
-	struct kevent	*k;
-	bool		woken;
+	struct futex_q			q;
+	struct kevent			*k;
+	struct kevent_storage_entry	entry;	/* in kevent_process.futexes */
+	struct kevent_process		*kp;
+	struct mm_struct		*mm;	/* of a private futex, grabbed */
+	bool				woken;
 };
 
 static void kevent_futex_wake(struct wake_q_head *wake_q, struct futex_q *q)
@@ -66,19 +77,31 @@ static int kevent_futex_attach(struct kevent *k)
 	unsigned int flags = FLAGS_SIZE_32;
 	int err;
 
-	if (!(k->uk.event & KEVENT_FUTEX_PRIVATE))
+	f->kp = kevent_process_get();
+	if (!f->kp)
+		return -ENOMEM;
+	f->mm = NULL;
+	if (k->uk.event & KEVENT_FUTEX_PRIVATE) {
+		f->mm = current->mm;
+		mmgrab(f->mm);
+	} else {
 		flags |= FLAGS_SHARED;
+	}
 	f->k = k;
 	f->q = futex_q_init;
 	f->q.wake = kevent_futex_wake;
 
 	err = futex_wait_setup(uaddr, k->uk.param[0], flags, &f->q, &hb);
-	if (err)
+	if (err) {
+		if (f->mm)
+			mmdrop(f->mm);
 		return err == -EWOULDBLOCK ? -EAGAIN : err;
+	}
 	/* futex_wait_setup() returned with hb->lock held */
 	__acquire(&hb->lock);
 	/* Unlocks hb; no task: kevent_futex_wake() does the waking. */
 	futex_queue(&f->q, hb, NULL);
+	kevent_process_add(f->kp, &f->kp->futexes, &f->entry, k);
 	return 0;
 }
 
@@ -88,6 +111,9 @@ static void kevent_futex_detach(struct kevent *k)
 
 	/* Nothing if woken; after return kevent_futex_wake() cannot run. */
 	futex_unqueue(&f->q);
+	kevent_process_del(f->kp, &f->entry);
+	if (f->mm)
+		mmdrop(f->mm);
 }
 
 static int kevent_futex_modify(struct kevent *k, const struct ukevent *uk)
@@ -111,6 +137,7 @@ static bool kevent_futex_report(struct kevent *k, struct ukevent *out)
 
 const struct kevent_ops kevent_futex_ops = {
 	.priv_size	= sizeof(struct kevent_futex),
+	.per_process	= true,
 	.event_mask	= KEVENT_FUTEX_OPTIONS,
 	.check		= kevent_futex_check,
 	.attach		= kevent_futex_attach,

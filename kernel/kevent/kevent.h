@@ -13,33 +13,38 @@
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/signal.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/kevent.h>
 
+struct kevent_file_set;
 struct user_struct;
 
 /**
  * struct kevent_user - one event queue, the object behind a kevent fd
  * @mutex: serialises registration changes and event delivery
- * @tree: registered kevents keyed by (type, id); under @mutex
+ * @tree: registered kevents keyed by (type, id, owner); under @mutex
  * @wq: kevent_wait() sleepers (exclusive, at the tail) and pollers of the
  *	queue fd; @wq.lock also guards @ready, @nr_ready and every kevent's
  *	state
  * @ready: kevents with something to report, each at most once
  * @nr_ready: length of @ready
- * @user: the user charged for the registrations
+ * @user: the user charged for the registrations, the queue's creator
  * @nr_kevents: registrations in @tree; under @mutex
- * @ref: the queue file holds one reference; kevent_flush() takes others
+ * @ref: the queue file holds one reference; kevent_remove_if() callers
+ *	take others
  * @wake_nest: the lockdep subclass with which a queue watching this one
  *	takes its own @wq.lock when woken from ours; under @wq.lock
- * @nest_down: the queues this one watches (struct kevent_nest.down)
- * @nest_up: the queues that watch this one (struct kevent_nest.up)
- * @nest_gen: @nest_depth was computed in this pass of the loop check
+ * @nest_down: the queues this one watches (struct kevent_poll.nest_down)
+ * @nest_up: the queues that watch this one (struct kevent_poll.nest_up)
+ * @nest_gen: @nest_depth and @nest_paths were computed in this pass
+ * @nest_checked: @nest_paths were checked in this pass
  * @nest_depth: longest chain of watching queues, see poll.c
+ * @nest_paths: chains of watching queues above this one, by length
+ * @rcu: freed after a grace period, see kevent_user_put()
  *
- * @nest_down, @nest_up, @nest_gen and @nest_depth are under the poll
- * source's kevent_nest_mutex.
+ * The nest_ fields are under the poll source's kevent_nest_mutex.
  */
 struct kevent_user {
 	struct mutex		mutex;		/* see core.c, Locking */
@@ -54,22 +59,32 @@ struct kevent_user {
 	struct list_head	nest_down;
 	struct list_head	nest_up;
 	unsigned int		nest_gen;
+	unsigned int		nest_checked;
 	int			nest_depth;
+	unsigned int		nest_paths[4];
+	struct rcu_head		rcu;
 };
 
 /* struct kevent.state bits, under kevent_user.wq.lock */
-#define KEVENT_QUEUED	BIT(0)	/* on kevent_user.ready or a delivery list */
-#define KEVENT_DISABLED	BIT(1)	/* dispatched; waits for KEVENT_CTL_MODIFY */
+#define KEVENT_QUEUED	BIT(0)	/* on kevent_user.ready or a held list */
+#define KEVENT_DISABLED	BIT(1)	/* dispatched or disabled; not reported */
+#define KEVENT_HELD	BIT(2)	/* reported by a kevent_wait() that is still
+				 * running: on its held list, not counted in
+				 * kevent_user.nr_ready
+				 */
 
 /**
  * struct kevent - one registration of interest in one event source
  * @node: in kevent_user.tree
- * @ready_entry: in kevent_user.ready while KEVENT_QUEUED
+ * @ready_entry: in kevent_user.ready (or a held list) while KEVENT_QUEUED
  * @ku: the queue this kevent belongs to
  * @ops: the operations of its source, from the type table
+ * @owner: the process's files (fd-based sources) or signal_struct
+ *	(sources watching a process) that added the registration, else NULL
  * @uk: the registration as user space gave it (id, udata, type, event,
- *	req_flags, param); changed only under kevent_user.mutex
- * @state: KEVENT_QUEUED, KEVENT_DISABLED
+ *	req_flags, param); changed only under kevent_user.mutex, and read
+ *	locklessly by callbacks (event, req_flags) with READ_ONCE()
+ * @state: KEVENT_QUEUED, KEVENT_DISABLED, KEVENT_HELD
  * @rcu: freed after a grace period: sources may find kevents under RCU
  * @priv: @ops->priv_size bytes of source-private data
  */
@@ -78,6 +93,7 @@ struct kevent {
 	struct list_head	ready_entry;
 	struct kevent_user	*ku;
 	const struct kevent_ops	*ops;
+	void			*owner;
 	struct ukevent		uk;
 	unsigned int		state;
 	struct rcu_head		rcu;
@@ -87,11 +103,18 @@ struct kevent {
 /**
  * struct kevent_ops - what an event source provides
  * @priv_size: bytes of private data allocated behind each kevent
- * @fd_based: the id is a file descriptor, and the private data starts with
- *	a struct kevent_file
+ * @extra_size: bytes the source allocates beside a kevent, at most
+ * @fd_based: the id is a file descriptor of the registering process, and
+ *	the private data starts with a struct kevent_file; the registration
+ *	belongs to that process's files
+ * @per_process: the registration watches the registering process (its
+ *	signals, its futexes, its timers) and belongs to it
  * @kernel_add: registrations are added by the kernel with
  *	kevent_add_kernel(), not by KEVENT_CTL_ADD
  * @event_mask: the bits of ukevent.event that ADD and MODIFY accept
+ * @poll_events: the poll bits of the events a registration asks for, for
+ *	a source that hooks wait queues (poll.c) with events of its own;
+ *	without it, the events are poll bits
  * @check: validate the event and param of an ADD or MODIFY before
  *	anything changes; without it, param must be zero
  * @attach: connect a new kevent to its source; may sleep.  On failure it
@@ -102,7 +125,9 @@ struct kevent {
  *	refuse with an errno, then before it changed anything
  * @post: KEVENT_CTL_POST; only sources that can be posted to have it
  * @report: fill ->event and ->ret_data of @out if there is something to
- *	report, else return false.  Must not change the source's state.
+ *	report, else return false.  It may settle its source (rearm a timer)
+ *	but must be repeatable: until ->consume, a second report reports at
+ *	least as much as the first.
  * @consume: @out was copied to user space: forget what it reported
  *
  * Every hook but @detach is called with kevent_user.mutex held, in process
@@ -110,9 +135,12 @@ struct kevent {
  */
 struct kevent_ops {
 	size_t	priv_size;
+	size_t	extra_size;
 	bool	fd_based;
+	bool	per_process;
 	bool	kernel_add;
 	u32	event_mask;
+	__poll_t (*poll_events)(u32 events);
 	int	(*check)(const struct ukevent *uk);
 	int	(*attach)(struct kevent *k);
 	void	(*detach)(struct kevent *k);
@@ -128,24 +156,36 @@ static inline void *kevent_priv(struct kevent *k)
 }
 
 /**
- * struct kevent_file - a registration on a file descriptor
- * @node: in the hash of watched files, see file.c
- * @file: the file, referenced
- * @owner: the files of the registering process
- * @fd: the descriptor in @owner that named @file
+ * struct kevent_storage_entry - a kevent in a list of the object it watches
+ * @node: in the object's list (a struct kevent_storage, the file set of
+ *	file.c, the process lists of process.c); unhashed once taken off
  * @k: the kevent
+ * @always: events that wake the kevent whether asked for or not
+ */
+struct kevent_storage_entry {
+	struct hlist_node	node;
+	struct kevent		*k;
+	u32			always;
+};
+
+/**
+ * struct kevent_file - a registration on a file descriptor
+ * @e: in the set of registrations of (@file, the kevent's owner), file.c
+ * @file: the file, referenced
+ * @fd: the descriptor, in the registering process's files, that named @file
+ * @set: the set @e is in; NULL while it is not in one
  */
 struct kevent_file {
-	struct hlist_node	node;
-	struct file		*file;
-	fl_owner_t		owner;
-	unsigned int		fd;
-	struct kevent		*k;
+	struct kevent_storage_entry	e;
+	struct file			*file;
+	unsigned int			fd;
+	struct kevent_file_set		*set;
 };
 
 struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k);
 int kevent_file_watch(struct kevent_file *kf);
 void kevent_file_put(struct kevent_file *kf, bool watched);
+bool kevent_file_stale(struct kevent *k);
 
 struct kevent_poll_wait;
 
@@ -156,6 +196,7 @@ struct kevent_poll_wait;
  * @inner: the watched file is this queue, else NULL
  * @nest_down: in kevent_user.nest_down of our queue, if @inner
  * @nest_up: in kevent_user.nest_up of @inner
+ * @freed: a wait queue of the file was freed (POLLFREE): report HUP
  */
 struct kevent_poll {
 	struct kevent_file	kf;
@@ -163,10 +204,17 @@ struct kevent_poll {
 	struct kevent_user	*inner;
 	struct list_head	nest_down;
 	struct list_head	nest_up;
+	bool			freed;
 };
 
 /* Reported whether asked for or not, as by poll() */
 #define KEVENT_POLL_ALWAYS	(EPOLLERR | EPOLLHUP)
+
+/*
+ * What a poll registration allocates beside its kevent, at most: two wait
+ * queue entries and the set of its file in file.c
+ */
+#define KEVENT_POLL_EXTRA_SIZE	192
 
 int kevent_poll_attach_file(struct kevent *k, int (*check)(struct file *file));
 void kevent_poll_detach(struct kevent *k);
@@ -186,18 +234,6 @@ struct kevent_storage {
 	struct hlist_head	list;
 };
 
-/**
- * struct kevent_storage_entry - a kevent in a struct kevent_storage
- * @node: in kevent_storage.list
- * @k: the kevent
- * @always: events that wake the kevent whether asked for or not
- */
-struct kevent_storage_entry {
-	struct hlist_node	node;
-	struct kevent		*k;
-	u32			always;
-};
-
 void kevent_storage_init(struct kevent_storage *st);
 struct kevent_storage *kevent_storage_get(struct kevent_storage **slot);
 void kevent_storage_free(struct kevent_storage *st);
@@ -208,14 +244,39 @@ void kevent_storage_del(struct kevent_storage *st,
 			struct kevent_storage_entry *e);
 void kevent_storage_notify(struct kevent_storage *st, u32 events);
 
+/**
+ * struct kevent_process - the registrations watching one process (process.c)
+ * @lock: guards the lists; interrupts off: signals are sent in any context
+ * @signals: KEVENT_TYPE_SIGNAL registrations, by signal number - 1
+ * @nr_signals: the length of each of @signals, at most KEVENT_SIGNAL_MAX
+ * @futexes: KEVENT_TYPE_FUTEX registrations
+ */
+struct kevent_process {
+	spinlock_t		lock;	/* irqs off: signals come in any context */
+	struct hlist_head	signals[_NSIG];
+	u8			nr_signals[_NSIG];
+	struct hlist_head	futexes;
+};
+
+/* Most registrations of one signal of one process: the queues it is in */
+#define KEVENT_SIGNAL_MAX	64
+
+struct kevent_process *kevent_process_get(void);
+void kevent_process_add(struct kevent_process *kp, struct hlist_head *list,
+			struct kevent_storage_entry *e, struct kevent *k);
+void kevent_process_del(struct kevent_process *kp,
+			struct kevent_storage_entry *e);
+
 void kevent_ready(struct kevent *k);
 void kevent_ready_nested(struct kevent *k, unsigned int subclass);
 void kevent_user_get(struct kevent_user *ku);
 void kevent_user_put(struct kevent_user *ku);
-void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id,
+void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id, void *owner,
 		      bool (*match)(struct kevent *k, void *arg), void *arg);
+void kevent_reap(struct hlist_head *list, spinlock_t *lock,
+		 bool (*match)(struct kevent *k, void *arg), void *arg);
 int kevent_add_kernel(struct kevent_user *ku, const struct ukevent *uk,
-		      const void *priv, size_t len);
+		      void *owner, const void *priv, size_t len);
 
 /* Sources, one file each */
 extern const struct kevent_ops kevent_user_event_ops;
@@ -229,12 +290,27 @@ extern const struct kevent_ops kevent_futex_ops;
 extern const struct kevent_ops kevent_posix_timer_ops;
 
 /* Core entry points for the system calls */
+
+/**
+ * struct kevent_batch - the user array of a kevent_ctl() or kevent_wait()
+ * @uptr: its first entry
+ * @nr: its number of entries
+ * @size: the size of an entry, at least sizeof(struct ukevent)
+ */
+struct kevent_batch {
+	void __user	*uptr;
+	unsigned int	nr;
+	unsigned int	size;
+};
+
 int kevent_create(u64 flags);
 struct kevent_user *kevent_user_from_file(struct file *file);
-int kevent_ctl_entry(struct kevent_user *ku, unsigned int cmd,
-		     const struct ukevent *uk);
+int kevent_ctl_entry(struct kevent_user *ku, const struct ukevent *uk);
+int kevent_get_change(const struct kevent_batch *b, unsigned int i,
+		      struct ukevent *uk);
 int kevent_wait_events(struct kevent_user *ku, unsigned int min_nr,
-		       unsigned int max_nr, struct ukevent __user *events,
+		       const struct kevent_batch *events,
+		       const struct kevent_batch *changes,
 		       ktime_t *expires, clockid_t clock, bool nonblock);
 
 #endif /* _KERNEL_KEVENT_KEVENT_H */

@@ -66,6 +66,7 @@ static bool kevent_pipe_report(struct kevent *k, struct ukevent *out)
 
 const struct kevent_ops kevent_pipe_ops = {
 	.priv_size	= sizeof(struct kevent_poll),
+	.extra_size	= KEVENT_POLL_EXTRA_SIZE,
 	.fd_based	= true,
 	.event_mask	= KEVENT_PIPE_EVENTS,
 	.attach		= kevent_pipe_attach,

@@ -17,8 +17,11 @@
  * inside the watched one's: kevent_ready_nested() with the subclass the
  * watched queue hands down, so that lockdep sees an order, not recursion.
  * Registrations between queues form a graph, kept in kevent_user.nest_down
- * and .nest_up under kevent_nest_mutex: an ADD that would close a loop, or
- * make a chain of queues longer than KEVENT_MAX_NESTS, fails with -ELOOP.
+ * and .nest_up under kevent_nest_mutex: an ADD that would close a loop,
+ * make a chain of queues longer than KEVENT_MAX_NESTS, or give a queue
+ * more chains of watching queues above it than kevent_path_limits[]
+ * allows, fails with -ELOOP.  The last bounds the work one wakeup does
+ * with interrupts off, as epoll's reverse_path_check() does.
  *
  * An epoll file cannot be watched (-EOPNOTSUPP): epoll annotates its wakeup
  * nesting only for epoll files, and a chain epoll -> kevent -> epoll would
@@ -46,6 +49,9 @@ struct kevent_poll_wait {
 	struct kevent_poll_wait	*next;
 };
 
+/* Files poll two wait queues at most (a pipe's reader and writer). */
+static_assert(2 * sizeof(struct kevent_poll_wait) + 64 <= KEVENT_POLL_EXTRA_SIZE);
+
 struct kevent_poll_table {
 	poll_table		pt;
 	struct kevent		*k;
@@ -55,6 +61,15 @@ struct kevent_poll_table {
 /* Longest chain of queues watching queues, in registrations */
 #define KEVENT_MAX_NESTS	4
 
+/*
+ * Most chains of watching queues that may start at one queue, by length:
+ * a wakeup of the queue runs at most this many callbacks of queues above
+ * it.  epoll's path_limits[].
+ */
+static const unsigned int kevent_path_limits[KEVENT_MAX_NESTS] = {
+	1000, 500, 100, 50
+};
+
 static DEFINE_MUTEX(kevent_nest_mutex);
 static unsigned int kevent_nest_gen;
 
@@ -62,7 +77,11 @@ static unsigned int kevent_nest_gen;
 static __poll_t kevent_poll_mask(struct kevent *k)
 {
 	/* event may change under kevent_user.mutex, which wakeups do not hold */
-	return (__force __poll_t)READ_ONCE(k->uk.event) | KEVENT_POLL_ALWAYS;
+	u32 events = READ_ONCE(k->uk.event);
+
+	if (k->ops->poll_events)
+		return k->ops->poll_events(events) | KEVENT_POLL_ALWAYS;
+	return (__force __poll_t)events | KEVENT_POLL_ALWAYS;
 }
 
 /* Called by the watched file's wake_up(), in any context. */
@@ -79,11 +98,14 @@ static int kevent_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 		/*
 		 * The wait queue is being freed (signalfd at exit, binder):
 		 * unhook; the queue's memory stays valid for an RCU grace
-		 * period, see kevent_poll_unhook().
+		 * period, see kevent_poll_unhook().  Nothing will wake us
+		 * again: report a hangup, as epoll does.
 		 */
+		WRITE_ONCE(p->freed, true);
 		list_del_init(&wait->entry);
 		/* Pairs with smp_load_acquire() in kevent_poll_unhook(). */
 		smp_store_release(&pw->whead, NULL);
+		kevent_ready(k);
 		return 0;
 	}
 	/* A wakeup without a key may be about anything. */
@@ -165,27 +187,59 @@ static int kevent_nest_down(struct kevent_user *ku, struct kevent_user *outer)
 	return depth;
 }
 
-/* Longest chain of registrations above @ku */
+/*
+ * Longest chain of registrations above @ku; and in ->nest_paths the number
+ * of chains above it by length (chains longer than KEVENT_MAX_NESTS are
+ * refused before they exist).
+ */
 static int kevent_nest_up(struct kevent_user *ku)
 {
+	struct kevent_user *outer;
 	struct kevent_poll *p;
-	int depth = 0;
+	int depth = 0, i;
 
 	lockdep_assert_held(&kevent_nest_mutex);
 
 	if (ku->nest_gen == kevent_nest_gen)
 		return ku->nest_depth;
-	list_for_each_entry(p, &ku->nest_up, nest_up)
-		depth = max(depth, kevent_nest_up(p->kf.k->ku) + 1);
+	memset(ku->nest_paths, 0, sizeof(ku->nest_paths));
+	list_for_each_entry(p, &ku->nest_up, nest_up) {
+		outer = p->kf.e.k->ku;
+		depth = max(depth, kevent_nest_up(outer) + 1);
+		ku->nest_paths[0]++;
+		for (i = 1; i < KEVENT_MAX_NESTS; i++)
+			ku->nest_paths[i] += outer->nest_paths[i - 1];
+	}
 	ku->nest_gen = kevent_nest_gen;
 	ku->nest_depth = depth;
 	return depth;
 }
 
+/* Do the chains above @ku, and above every queue below it, stay in bounds? */
+static bool kevent_nest_paths_ok(struct kevent_user *ku)
+{
+	struct kevent_poll *p;
+	int i;
+
+	lockdep_assert_held(&kevent_nest_mutex);
+
+	if (ku->nest_checked == kevent_nest_gen)
+		return true;
+	ku->nest_checked = kevent_nest_gen;
+	kevent_nest_up(ku);
+	for (i = 0; i < KEVENT_MAX_NESTS; i++)
+		if (ku->nest_paths[i] > kevent_path_limits[i])
+			return false;
+	list_for_each_entry(p, &ku->nest_down, nest_down)
+		if (!kevent_nest_paths_ok(p->inner))
+			return false;
+	return true;
+}
+
 /* Record that @p's queue watches @inner, unless that makes a loop. */
 static int kevent_nest_link(struct kevent_poll *p, struct kevent_user *inner)
 {
-	struct kevent_user *outer = p->kf.k->ku;
+	struct kevent_user *outer = p->kf.e.k->ku;
 	int down, up, err = 0;
 
 	mutex_lock(&kevent_nest_mutex);
@@ -209,6 +263,17 @@ static int kevent_nest_link(struct kevent_poll *p, struct kevent_user *inner)
 	p->inner = inner;
 	list_add(&p->nest_down, &outer->nest_down);
 	list_add(&p->nest_up, &inner->nest_up);
+	/*
+	 * Count the chains anew with the link in place: above @inner and
+	 * every queue below it, there is one more.  Memoized per pass.
+	 */
+	kevent_nest_gen++;
+	if (!kevent_nest_paths_ok(inner)) {
+		list_del(&p->nest_down);
+		list_del(&p->nest_up);
+		p->inner = NULL;
+		err = -ELOOP;
+	}
 out:
 	mutex_unlock(&kevent_nest_mutex);
 	return err;
@@ -230,9 +295,9 @@ static void kevent_nest_unlink(struct kevent_poll *p)
  *	struct kevent_poll
  * @check: refuses a file the source does not take, with an errno
  *
- * Return: 0, -EBADF for a bad fd, -EPERM if the file cannot be polled,
- * -EOPNOTSUPP for an epoll file, -ELOOP if watching a queue would make a
- * loop or too long a chain, -ENOMEM, or what @check returned.
+ * Return: 0, -EBADF for a bad fd, what @check returned, -EPERM if the
+ * file cannot be polled, -EOPNOTSUPP for an epoll file, -ELOOP if watching
+ * a queue would make a loop, too long a chain or too many chains, -ENOMEM.
  */
 int kevent_poll_attach_file(struct kevent *k, int (*check)(struct file *file))
 {
@@ -245,14 +310,14 @@ int kevent_poll_attach_file(struct kevent *k, int (*check)(struct file *file))
 	file = kevent_file_get(&p->kf, k);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
+	err = check ? check(file) : 0;
+	if (err)
+		goto out_put;
 	err = -EPERM;
 	if (!file_can_poll(file))
 		goto out_put;
 	err = -EOPNOTSUPP;
 	if (is_file_epoll(file))
-		goto out_put;
-	err = check ? check(file) : 0;
-	if (err)
 		goto out_put;
 
 	inner = kevent_user_from_file(file);
@@ -306,7 +371,11 @@ bool kevent_poll_report(struct kevent *k, struct ukevent *out)
 	struct kevent_poll *p = kevent_priv(k);
 	__poll_t mask;
 
-	mask = vfs_poll(p->kf.file, NULL) & kevent_poll_mask(k);
+	mask = vfs_poll(p->kf.file, NULL);
+	/* A freed wait queue will not tell us more: a hangup. */
+	if (READ_ONCE(p->freed))
+		mask |= EPOLLHUP;
+	mask &= kevent_poll_mask(k);
 	if (!mask)
 		return false;
 	out->event = (__force u32)mask;
@@ -320,6 +389,7 @@ static int kevent_poll_attach(struct kevent *k)
 
 const struct kevent_ops kevent_poll_ops = {
 	.priv_size	= sizeof(struct kevent_poll),
+	.extra_size	= KEVENT_POLL_EXTRA_SIZE,
 	.fd_based	= true,
 	.event_mask	= KEVENT_POLL_EVENTS,
 	.attach		= kevent_poll_attach,

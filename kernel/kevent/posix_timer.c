@@ -74,10 +74,10 @@ int kevent_posix_timer_fire(struct k_itimer *timr, int si_private)
  * @fd: the queue's file descriptor, sigev_notify_kevent_fd
  * @udata: the registration's udata, sigev_value
  *
+ * The registration belongs to the current process, as the timer does.
+ *
  * Return: 0, -EBADF if @fd is not open, -EINVAL if it is not a kevent
- * queue, -EEXIST if the queue has a registration for the timer's id (of a
- * timer of another process), -ENOSPC past fs.kevent.max_user_kevents,
- * -ENOMEM.
+ * queue, -ENOSPC past fs.kevent.max_user_kevents, -ENOMEM.
  */
 int kevent_posix_timer_create(struct k_itimer *timr, int fd, u64 udata)
 {
@@ -96,7 +96,8 @@ int kevent_posix_timer_create(struct k_itimer *timr, int fd, u64 udata)
 	err = -EINVAL;
 	ku = kevent_user_from_file(fd_file(f));
 	if (ku)
-		err = kevent_add_kernel(ku, &uk, &timr, sizeof(timr));
+		err = kevent_add_kernel(ku, &uk, current->signal, &timr,
+					sizeof(timr));
 	fdput(f);
 	return err;
 }
@@ -118,18 +119,20 @@ void kevent_posix_timer_delete(struct k_itimer *timr)
 {
 	struct kevent_user *ku = NULL;
 	unsigned long flags;
+	void *owner = NULL;
 
 	spin_lock_irqsave(&timr->it_lock, flags);
 	if (timr->it_kevent) {
 		/* Keeps the queue while its registration may go meanwhile */
 		ku = timr->it_kevent->ku;
+		owner = timr->it_kevent->owner;
 		kevent_user_get(ku);
 	}
 	spin_unlock_irqrestore(&timr->it_lock, flags);
 	if (!ku)
 		return;
 
-	kevent_remove_if(ku, KEVENT_TYPE_POSIX_TIMER, timr->it_id,
+	kevent_remove_if(ku, KEVENT_TYPE_POSIX_TIMER, timr->it_id, owner,
 			 kevent_posix_timer_match, timr);
 	kevent_user_put(ku);
 }
@@ -195,6 +198,7 @@ static void kevent_posix_timer_consume(struct kevent *k,
 
 const struct kevent_ops kevent_posix_timer_ops = {
 	.priv_size	= sizeof(struct kevent_posix_timer),
+	.per_process	= true,
 	.kernel_add	= true,
 	.attach		= kevent_posix_timer_attach,
 	.detach		= kevent_posix_timer_detach,

@@ -67,7 +67,7 @@ static void kevent_proc_update(struct kevent_proc *p)
 	}
 	rcu_read_unlock();
 	p->exited = true;
-	kevent_ready(p->kf.k);
+	kevent_ready(p->kf.e.k);
 }
 
 static int kevent_proc_wake(struct wait_queue_entry *wait, unsigned int mode,

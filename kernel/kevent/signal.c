@@ -14,26 +14,26 @@
  * Counting at generation also counts the standard signals that are merged
  * with a pending one, which a queue of siginfo cannot do.
  *
- * The registrations of a process hang off its signal_struct in a struct
- * kevent_storage, allocated on first use and freed with the signal_struct.
- * Each registration holds a reference on the registering task, which
- * keeps the signal_struct alive while the storage is in use.
+ * The registrations of a process are listed by signal number in its
+ * struct kevent_process (process.c), so that sending a signal walks only
+ * the registrations of that signal, at most KEVENT_SIGNAL_MAX of them: a
+ * process cannot make the kill() of another user slow.  They belong to the
+ * process and go when it execs or exits.
  */
 
 #include <linux/kevent.h>
 #include <linux/sched/signal.h>
-#include <linux/sched/task.h>
 #include <linux/signal.h>
 
 #include "kevent.h"
 
+/* Enabled by the first registration, never disabled: one text patch. */
 DEFINE_STATIC_KEY_FALSE(kevent_signal_used);
 
 /* The private part of a KEVENT_TYPE_SIGNAL kevent */
 struct kevent_signal {
-	struct kevent_storage_entry	entry;
-	struct kevent_storage		*st;
-	struct task_struct		*task;	/* referenced */
+	struct kevent_storage_entry	entry;	/* in kevent_process.signals */
+	struct kevent_process		*kp;
 	atomic64_t			count;	/* arrivals not yet reported */
 };
 
@@ -46,37 +46,22 @@ struct kevent_signal {
  */
 void __kevent_signal_notify(struct signal_struct *sig, int signo)
 {
-	/* Pairs with the cmpxchg() in kevent_storage_get(). */
-	struct kevent_storage *st = smp_load_acquire(&sig->kevent);
+	/* Pairs with the cmpxchg() in kevent_process_get(). */
+	struct kevent_process *kp = smp_load_acquire(&sig->kevent);
 	struct kevent_storage_entry *e;
 	unsigned long flags;
 
-	if (!st)
+	if (!kp || signo < 1 || signo > _NSIG)
 		return;
-	spin_lock_irqsave(&st->lock, flags);
-	hlist_for_each_entry(e, &st->list, node) {
+	spin_lock_irqsave(&kp->lock, flags);
+	hlist_for_each_entry(e, &kp->signals[signo - 1], node) {
 		struct kevent_signal *s;
 
-		/* The id of a registration never changes. */
-		if (e->k->uk.id != signo)
-			continue;
 		s = container_of(e, struct kevent_signal, entry);
 		atomic64_inc(&s->count);
 		kevent_ready(e->k);
 	}
-	spin_unlock_irqrestore(&st->lock, flags);
-}
-
-/**
- * kevent_signal_free() - free the storage of a signal_struct being freed
- * @sig: the signal_struct
- *
- * Every registration went before: each held a reference on a task that
- * uses @sig.
- */
-void kevent_signal_free(struct signal_struct *sig)
-{
-	kevent_storage_free(sig->kevent);
+	spin_unlock_irqrestore(&kp->lock, flags);
 }
 
 static int kevent_signal_check(const struct ukevent *uk)
@@ -94,24 +79,40 @@ static int kevent_signal_check(const struct ukevent *uk)
 static int kevent_signal_attach(struct kevent *k)
 {
 	struct kevent_signal *s = kevent_priv(k);
+	unsigned int i = k->uk.id - 1;
+	struct kevent_process *kp;
 
-	s->st = kevent_storage_get(&current->signal->kevent);
-	if (!s->st)
+	kp = kevent_process_get();
+	if (!kp)
 		return -ENOMEM;
-	s->task = get_task_struct(current);
+	s->kp = kp;
+	s->entry.k = k;
+	s->entry.always = 0;
 	atomic64_set(&s->count, 0);
-	static_branch_inc(&kevent_signal_used);
-	kevent_storage_add(s->st, &s->entry, k, 0);
+	if (!static_key_enabled(&kevent_signal_used))
+		static_branch_enable(&kevent_signal_used);
+
+	spin_lock_irq(&kp->lock);
+	if (kp->nr_signals[i] >= KEVENT_SIGNAL_MAX) {
+		spin_unlock_irq(&kp->lock);
+		return -ENOSPC;
+	}
+	kp->nr_signals[i]++;
+	hlist_add_head(&s->entry.node, &kp->signals[i]);
+	spin_unlock_irq(&kp->lock);
 	return 0;
 }
 
 static void kevent_signal_detach(struct kevent *k)
 {
 	struct kevent_signal *s = kevent_priv(k);
+	struct kevent_process *kp = s->kp;
 
-	kevent_storage_del(s->st, &s->entry);
-	static_branch_dec(&kevent_signal_used);
-	put_task_struct(s->task);
+	spin_lock_irq(&kp->lock);
+	/* On its list, or on the list of an exec or exit */
+	hlist_del_init(&s->entry.node);
+	kp->nr_signals[k->uk.id - 1]--;
+	spin_unlock_irq(&kp->lock);
 }
 
 static bool kevent_signal_report(struct kevent *k, struct ukevent *out)
@@ -136,6 +137,7 @@ static void kevent_signal_consume(struct kevent *k, const struct ukevent *out)
 
 const struct kevent_ops kevent_signal_ops = {
 	.priv_size	= sizeof(struct kevent_signal),
+	.per_process	= true,
 	.event_mask	= KEVENT_SIGNAL_ARRIVED,
 	.check		= kevent_signal_check,
 	.attach		= kevent_signal_attach,

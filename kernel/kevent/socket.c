@@ -17,6 +17,13 @@
  * readiness a socket has), and in ret_data the bytes readable and the send
  * space, read from the socket as FIONREAD and SIOCOUTQ would.
  *
+ * Only the protocols whose readiness changes all go through those
+ * callbacks are served so: TCP, UDP and AF_UNIX sockets whose data ready
+ * callback is still the default one.  Others replace the callbacks or wake
+ * the socket's wait queue directly (SCTP, MPTCP, TIPC, AF_ALG, ...): their
+ * registrations hook the socket's wait queue instead, as the poll source
+ * does, and report the same bits and counts.
+ *
  * The registration is a struct kevent_file (file.c): it holds a reference
  * on the socket's file, which keeps the socket and its storage alive, and
  * it goes away when its file descriptor is closed.  The storage is freed
@@ -40,13 +47,16 @@
 /* Reported whether asked for or not, as by poll() */
 #define KEVENT_SOCKET_ALWAYS	(KEVENT_SOCKET_HUP | KEVENT_SOCKET_ERR)
 
+/* Enabled by the first registration, never disabled: one text patch. */
 DEFINE_STATIC_KEY_FALSE(kevent_socket_used);
 
 /* The private part of a KEVENT_TYPE_SOCKET kevent */
 struct kevent_socket {
-	struct kevent_file		kf;	/* first: fd-based */
+	struct kevent_poll		p;	/* first: fd-based; the wait
+						 * queue hooks without @st
+						 */
 	struct kevent_storage_entry	entry;
-	struct kevent_storage		*st;
+	struct kevent_storage		*st;	/* served by the callbacks */
 };
 
 /**
@@ -77,6 +87,22 @@ void kevent_socket_free(struct socket_wq *wq)
 	kevent_storage_free(wq->kevent);
 }
 
+/* Do the hooked callbacks see every readiness change of @sk? */
+static bool kevent_socket_hooked(struct sock *sk)
+{
+	if (READ_ONCE(sk->sk_data_ready) != sock_def_readable)
+		return false;
+	if (sk->sk_family == AF_UNIX)
+		return true;
+	return sk_is_tcp(sk) ||
+	       (sk_is_udp(sk) && sk->sk_protocol == IPPROTO_UDP);
+}
+
+static int kevent_socket_poll_check(struct file *file)
+{
+	return sock_from_file(file) ? 0 : -ENOTSOCK;
+}
+
 static int kevent_socket_attach(struct kevent *k)
 {
 	struct kevent_socket *s = kevent_priv(k);
@@ -84,30 +110,36 @@ static int kevent_socket_attach(struct kevent *k)
 	struct file *file;
 	int err;
 
-	file = kevent_file_get(&s->kf, k);
+	file = kevent_file_get(&s->p.kf, k);
 	if (IS_ERR(file))
 		return PTR_ERR(file);
 	err = -ENOTSOCK;
 	sock = sock_from_file(file);
 	if (!sock)
 		goto out_put;
+	if (!kevent_socket_hooked(sock->sk)) {
+		/* Through the wait queue, as a poll registration */
+		kevent_file_put(&s->p.kf, false);
+		s->st = NULL;
+		return kevent_poll_attach_file(k, kevent_socket_poll_check);
+	}
 	err = -ENOMEM;
 	s->st = kevent_storage_get(&sock->wq.kevent);
 	if (!s->st)
 		goto out_put;
 
-	static_branch_inc(&kevent_socket_used);
+	if (!static_key_enabled(&kevent_socket_used))
+		static_branch_enable(&kevent_socket_used);
 	kevent_storage_add(s->st, &s->entry, k, KEVENT_SOCKET_ALWAYS);
-	err = kevent_file_watch(&s->kf);
+	err = kevent_file_watch(&s->p.kf);
 	if (err)
 		goto out_del;
 	return 0;
 
 out_del:
 	kevent_storage_del(s->st, &s->entry);
-	static_branch_dec(&kevent_socket_used);
 out_put:
-	kevent_file_put(&s->kf, false);
+	kevent_file_put(&s->p.kf, false);
 	return err;
 }
 
@@ -115,9 +147,26 @@ static void kevent_socket_detach(struct kevent *k)
 {
 	struct kevent_socket *s = kevent_priv(k);
 
+	if (!s->st) {
+		kevent_poll_detach(k);
+		return;
+	}
 	kevent_storage_del(s->st, &s->entry);
-	static_branch_dec(&kevent_socket_used);
-	kevent_file_put(&s->kf, true);
+	kevent_file_put(&s->p.kf, true);
+}
+
+/* The poll bits of KEVENT_SOCKET_* events, for the wait queue hooks */
+static __poll_t kevent_socket_poll_events(u32 events)
+{
+	__poll_t mask = 0;
+
+	if (events & (KEVENT_SOCKET_ACCEPT | KEVENT_SOCKET_RECV))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (events & KEVENT_SOCKET_SEND)
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	if (events & KEVENT_SOCKET_HUP)
+		mask |= EPOLLRDHUP;
+	return mask;
 }
 
 /* Bytes that can be read, or connections that wait on a listener */
@@ -167,12 +216,14 @@ static u32 kevent_socket_outq_space(struct sock *sk)
 static bool kevent_socket_report(struct kevent *k, struct ukevent *out)
 {
 	struct kevent_socket *s = kevent_priv(k);
-	struct file *file = s->kf.file;
+	struct file *file = s->p.kf.file;
 	struct sock *sk = sock_from_file(file)->sk;
 	__poll_t mask;
 	u32 ev = 0;
 
 	mask = vfs_poll(file, NULL);
+	if (READ_ONCE(s->p.freed))
+		mask |= EPOLLHUP;
 	if (mask & EPOLLIN)
 		ev |= READ_ONCE(sk->sk_state) == TCP_LISTEN ?
 			KEVENT_SOCKET_ACCEPT : KEVENT_SOCKET_RECV;
@@ -194,8 +245,10 @@ static bool kevent_socket_report(struct kevent *k, struct ukevent *out)
 
 const struct kevent_ops kevent_socket_ops = {
 	.priv_size	= sizeof(struct kevent_socket),
+	.extra_size	= KEVENT_POLL_EXTRA_SIZE,
 	.fd_based	= true,
 	.event_mask	= KEVENT_SOCKET_EVENTS,
+	.poll_events	= kevent_socket_poll_events,
 	.attach		= kevent_socket_attach,
 	.detach		= kevent_socket_detach,
 	.report		= kevent_socket_report,

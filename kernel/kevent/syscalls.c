@@ -9,6 +9,7 @@
 #include <linux/sched/signal.h>
 #include <linux/syscalls.h>
 #include <linux/time64.h>
+#include <linux/time_namespace.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 
@@ -19,6 +20,8 @@
 
 /* Most entries one kevent_ctl() or kevent_wait() call may take */
 #define KEVENT_BATCH_MAX	65536U
+/* Largest struct ukevent a caller may pass, for structures yet to come */
+#define KEVENT_UKEVENT_SIZE_MAX	256U
 
 static void kevent_check_abi(void)
 {
@@ -26,9 +29,10 @@ static void kevent_check_abi(void)
 		     KEVENT_INIT_ARGS_SIZE_VER0);
 	BUILD_BUG_ON(sizeof(struct kevent_wait_args) !=
 		     KEVENT_WAIT_ARGS_SIZE_VER0);
-	BUILD_BUG_ON(sizeof(struct ukevent) != 64);
-	BUILD_BUG_ON(offsetof(struct ukevent, ret_data) != 32);
-	BUILD_BUG_ON(offsetof(struct ukevent, reserved) != 56);
+	BUILD_BUG_ON(sizeof(struct ukevent) != KEVENT_UKEVENT_SIZE_VER0);
+	BUILD_BUG_ON(offsetof(struct ukevent, ret_data) != 40);
+	BUILD_BUG_ON(offsetof(struct ukevent, param) != 48);
+	BUILD_BUG_ON(offsetof(struct kevent_wait_args, changes) != 40);
 }
 
 /*
@@ -44,6 +48,15 @@ static int kevent_copy_args(void *dst, size_t ksize, size_t ver0,
 	if (usize > PAGE_SIZE)
 		return -E2BIG;
 	return copy_struct_from_user(dst, ksize, src, usize);
+}
+
+/* The size of a struct ukevent of the caller's: 0 if it cannot be one */
+static unsigned int kevent_entry_size(size_t size)
+{
+	if (size < KEVENT_UKEVENT_SIZE_VER0 || size > KEVENT_UKEVENT_SIZE_MAX ||
+	    size % sizeof(__u64))
+		return 0;
+	return size;
 }
 
 SYSCALL_DEFINE2(kevent_init, const struct kevent_init_args __user *, uargs,
@@ -65,7 +78,7 @@ SYSCALL_DEFINE2(kevent_init, const struct kevent_init_args __user *, uargs,
 }
 
 /*
- * Mark a failed entry with its errno.  Best effort: if the entry cannot be
+ * Mark a failed change with its errno.  Best effort: if the entry cannot be
  * written, the return value of kevent_ctl() still says which one failed.
  */
 static void kevent_ctl_set_error(struct ukevent __user *uk, int err)
@@ -74,10 +87,11 @@ static void kevent_ctl_set_error(struct ukevent __user *uk, int err)
 		put_user(KEVENT_RET_ERROR, &uk->ret_flags);
 }
 
-SYSCALL_DEFINE4(kevent_ctl, int, fd, unsigned int, cmd, unsigned int, num,
-		struct ukevent __user *, events)
+SYSCALL_DEFINE5(kevent_ctl, int, fd, unsigned int, flags, unsigned int, nr,
+		struct ukevent __user *, changes, size_t, size)
 {
 	CLASS(fd, f)(fd);
+	struct kevent_batch b = { .uptr = changes, .nr = nr };
 	struct kevent_user *ku;
 	struct ukevent uk;
 	unsigned int i;
@@ -88,23 +102,23 @@ SYSCALL_DEFINE4(kevent_ctl, int, fd, unsigned int, cmd, unsigned int, num,
 	ku = kevent_user_from_file(fd_file(f));
 	if (!ku)
 		return -EINVAL;
-	if (cmd < KEVENT_CTL_ADD || cmd > KEVENT_CTL_POST)
-		return -EINVAL;
-	if (num > KEVENT_BATCH_MAX)
+	b.size = kevent_entry_size(size);
+	if (flags || !b.size || nr > KEVENT_BATCH_MAX)
 		return -EINVAL;
 
-	for (i = 0; i < num; i++) {
-		if (copy_from_user(&uk, &events[i], sizeof(uk))) {
-			err = -EFAULT;
+	for (i = 0; i < nr; i++) {
+		if (i && fatal_signal_pending(current))
 			break;
-		}
-		err = kevent_ctl_entry(ku, cmd, &uk);
+		err = kevent_get_change(&b, i, &uk);
+		if (err == -EFAULT)
+			break;
+		if (!err)
+			err = kevent_ctl_entry(ku, &uk);
 		if (err) {
-			kevent_ctl_set_error(&events[i], err);
+			kevent_ctl_set_error((void __user *)b.uptr +
+					     (size_t)i * b.size, err);
 			break;
 		}
-		if (fatal_signal_pending(current))
-			break;
 		cond_resched();
 	}
 	/* i is unsigned: keep err negative rather than "i ? i : err". */
@@ -125,9 +139,15 @@ static clockid_t kevent_wait_clock(u32 clockid)
 	}
 }
 
-/* Turn the timeout of @args into an absolute time on its clock. */
+/*
+ * Turn the timeout of @args into an absolute time of the host on @clock.
+ * An absolute time is one of the caller's clock, in its time namespace.
+ * A relative one is a duration, which clock_settime() does not stretch:
+ * CLOCK_REALTIME's is measured on CLOCK_MONOTONIC, CLOCK_BOOTTIME's counts
+ * time in suspend.
+ */
 static int kevent_wait_timeout(const struct kevent_wait_args *args,
-			       ktime_t *expires)
+			       ktime_t *expires, clockid_t *clock)
 {
 	struct timespec64 ts = {
 		.tv_sec = args->tv_sec,
@@ -140,19 +160,16 @@ static int kevent_wait_timeout(const struct kevent_wait_args *args,
 		return -EINVAL;
 
 	*expires = timespec64_to_ktime(ts);
-	if (args->flags & KEVENT_WAIT_ABSTIME)
+	*clock = args->clockid;
+	if (args->flags & KEVENT_WAIT_ABSTIME) {
+		*expires = timens_ktime_to_host(*clock, *expires);
 		return 0;
-
-	switch (args->clockid) {
-	case CLOCK_MONOTONIC:
-		*expires = ktime_add_safe(ktime_get(), *expires);
-		break;
-	case CLOCK_REALTIME:
-		*expires = ktime_add_safe(ktime_get_real(), *expires);
-		break;
-	case CLOCK_BOOTTIME:
+	}
+	if (*clock == CLOCK_BOOTTIME) {
 		*expires = ktime_add_safe(ktime_get_boottime(), *expires);
-		break;
+	} else {
+		*clock = CLOCK_MONOTONIC;
+		*expires = ktime_add_safe(ktime_get(), *expires);
 	}
 	return 0;
 }
@@ -166,6 +183,12 @@ static int kevent_wait_check(const struct kevent_wait_args *args)
 	     (args->flags & KEVENT_WAIT_ABSTIME)))
 		return -EINVAL;
 	if (!args->sigmask && args->sigmask_size)
+		return -EINVAL;
+	if (!args->changes && args->nr_changes)
+		return -EINVAL;
+	if (args->nr_changes > KEVENT_BATCH_MAX)
+		return -EINVAL;
+	if (args->ukevent_size && !kevent_entry_size(args->ukevent_size))
 		return -EINVAL;
 	return 0;
 }
@@ -186,6 +209,8 @@ SYSCALL_DEFINE6(kevent_wait, int, fd, unsigned int, min_nr,
 		const struct kevent_wait_args __user *, uargs, size_t, usize)
 {
 	CLASS(fd, f)(fd);
+	struct kevent_batch eb = { .uptr = events, .nr = max_nr };
+	struct kevent_batch cb = {};
 	struct kevent_wait_args args = {};
 	clockid_t clock = CLOCK_MONOTONIC;
 	ktime_t expires, *to = NULL;
@@ -197,10 +222,8 @@ SYSCALL_DEFINE6(kevent_wait, int, fd, unsigned int, min_nr,
 	ku = kevent_user_from_file(fd_file(f));
 	if (!ku)
 		return -EINVAL;
-	if (!max_nr || max_nr > KEVENT_BATCH_MAX || min_nr > max_nr)
+	if (max_nr > KEVENT_BATCH_MAX || min_nr > max_nr)
 		return -EINVAL;
-	if (!access_ok(events, (size_t)max_nr * sizeof(*events)))
-		return -EFAULT;
 
 	if (uargs) {
 		ret = kevent_copy_args(&args, sizeof(args),
@@ -213,13 +236,22 @@ SYSCALL_DEFINE6(kevent_wait, int, fd, unsigned int, min_nr,
 	} else if (usize) {
 		return -EINVAL;
 	}
+	/* Nothing to do is a mistake: an events array or changes. */
+	if (!max_nr && !args.nr_changes)
+		return -EINVAL;
+
+	eb.size = args.ukevent_size ?: KEVENT_UKEVENT_SIZE_VER0;
+	if (!access_ok(events, (size_t)max_nr * eb.size))
+		return -EFAULT;
+	cb.uptr = u64_to_user_ptr(args.changes);
+	cb.nr = args.nr_changes;
+	cb.size = eb.size;
 
 	if (args.flags & KEVENT_WAIT_TIMEOUT) {
-		ret = kevent_wait_timeout(&args, &expires);
+		ret = kevent_wait_timeout(&args, &expires, &clock);
 		if (ret)
 			return ret;
 		to = &expires;
-		clock = args.clockid;
 	}
 
 	if (args.sigmask) {
@@ -228,7 +260,7 @@ SYSCALL_DEFINE6(kevent_wait, int, fd, unsigned int, min_nr,
 			return ret;
 	}
 
-	ret = kevent_wait_events(ku, min_nr, max_nr, events, to, clock,
+	ret = kevent_wait_events(ku, min_nr, &eb, &cb, to, clock,
 				 fd_file(f)->f_flags & O_NONBLOCK);
 
 	if (args.sigmask)

@@ -6,9 +6,18 @@
  * data, on CLOCK_MONOTONIC, CLOCK_REALTIME or CLOCK_BOOTTIME, one-shot or
  * periodic, relative or absolute.  The hrtimer callback runs in hard
  * interrupt context (in softirq context on PREEMPT_RT, where the queue's
- * lock sleeps): it counts the expiration, moves a periodic timer on, and
- * queues the kevent.  A report carries the expirations counted since
- * the last report, and consumes them.
+ * lock sleeps): it counts the expiration and queues the kevent.  A report
+ * carries the expirations counted since the last report, and consumes
+ * them.
+ *
+ * A periodic timer is not restarted by its callback but when its
+ * expiration is reported, as timerfd's is when it is read: the report
+ * moves it past now and counts the periods that passed meanwhile as
+ * expirations.  So a timer costs at most one interrupt per report, however
+ * short its period, and one that nobody waits for costs none.
+ *
+ * An absolute time on CLOCK_MONOTONIC or CLOCK_BOOTTIME is one of the
+ * registering process's clocks, in its time namespace.
  *
  * An absolute CLOCK_REALTIME timer follows the clock: when clock_settime()
  * or NTP moves the clock past its time, it expires then, as hrtimers on
@@ -22,6 +31,7 @@
 
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
+#include <linux/time_namespace.h>
 
 #include "kevent.h"
 
@@ -39,17 +49,11 @@ struct kevent_timer {
 static enum hrtimer_restart kevent_timer_fn(struct hrtimer *timer)
 {
 	struct kevent_timer *t = container_of(timer, struct kevent_timer, timer);
-	enum hrtimer_restart ret = HRTIMER_NORESTART;
-	u64 n = 1;
 
-	if (t->period) {
-		/* Every period that passed counts, as timerfd's overrun. */
-		n = hrtimer_forward_now(timer, t->period);
-		ret = HRTIMER_RESTART;
-	}
-	atomic64_add(n, &t->expired);
+	atomic64_inc(&t->expired);
 	kevent_ready(t->k);
-	return ret;
+	/* A periodic timer goes on when this is reported. */
+	return HRTIMER_NORESTART;
 }
 
 static int kevent_timer_check(const struct ukevent *uk)
@@ -80,12 +84,36 @@ static enum hrtimer_mode kevent_timer_mode(const struct ukevent *uk)
 
 static void kevent_timer_arm(struct kevent_timer *t, const struct ukevent *uk)
 {
-	hrtimer_init(&t->timer, kevent_timer_clock(uk), kevent_timer_mode(uk));
+	clockid_t clock = kevent_timer_clock(uk);
+	ktime_t expires = ns_to_ktime(uk->param[0]);
+
+	if (uk->event & KEVENT_TIMER_ABSTIME)
+		expires = timens_ktime_to_host(clock, expires);
+	hrtimer_init(&t->timer, clock, kevent_timer_mode(uk));
 	t->timer.function = kevent_timer_fn;
 	t->period = ns_to_ktime(uk->param[1]);
 	atomic64_set(&t->expired, 0);
-	hrtimer_start(&t->timer, ns_to_ktime(uk->param[0]),
-		      kevent_timer_mode(uk));
+	hrtimer_start(&t->timer, expires, kevent_timer_mode(uk));
+}
+
+/*
+ * A periodic timer that expired waits for its report: move it past now,
+ * count the periods it missed meanwhile, and start it again.
+ */
+static void kevent_timer_rearm(struct kevent_timer *t)
+{
+	u64 missed;
+
+	if (!t->period || hrtimer_is_queued(&t->timer) ||
+	    !atomic64_read(&t->expired))
+		return;
+	/* Waits for a callback still on its way out. */
+	hrtimer_cancel(&t->timer);
+	/* Periods after the one the callback counted */
+	missed = hrtimer_forward_now(&t->timer, t->period);
+	if (missed)
+		atomic64_add(missed - 1, &t->expired);
+	hrtimer_start_expires(&t->timer, HRTIMER_MODE_ABS);
 }
 
 static int kevent_timer_attach(struct kevent *k)
@@ -117,7 +145,10 @@ static int kevent_timer_modify(struct kevent *k, const struct ukevent *uk)
 static bool kevent_timer_report(struct kevent *k, struct ukevent *out)
 {
 	struct kevent_timer *t = kevent_priv(k);
-	u64 n = atomic64_read(&t->expired);
+	u64 n;
+
+	kevent_timer_rearm(t);
+	n = atomic64_read(&t->expired);
 
 	if (!n)
 		return false;

@@ -30,10 +30,7 @@ struct kevent_init_args {
 
 #define KEVENT_INIT_ARGS_SIZE_VER0	8
 
-/*
- * Event source types.  The numbers are fixed for every source planned; a
- * type that this kernel knows but does not implement is -EOPNOTSUPP.
- */
+/* Event source types; any other number is -EINVAL. */
 #define KEVENT_TYPE_USER	1	/* posted by KEVENT_CTL_POST */
 #define KEVENT_TYPE_SOCKET	2	/* socket readiness */
 #define KEVENT_TYPE_PIPE	3	/* pipe and FIFO readiness */
@@ -43,10 +40,6 @@ struct kevent_init_args {
 #define KEVENT_TYPE_PROC	7	/* process exit, by pidfd */
 #define KEVENT_TYPE_FUTEX	8	/* FUTEX_WAKE on a futex word */
 #define KEVENT_TYPE_POSIX_TIMER	9	/* timer_create() with SIGEV_KEVENT */
-#define KEVENT_TYPE_INODE	10	/* inode changes */
-#define KEVENT_TYPE_AIO		11	/* block and file AIO completions */
-#define KEVENT_TYPE_NAIO	12	/* network AIO into pinned pages */
-#define KEVENT_TYPE_MAX		KEVENT_TYPE_NAIO
 
 /*
  * KEVENT_TYPE_POLL: id is a file descriptor of the caller; event is a mask
@@ -134,6 +127,56 @@ struct kevent_init_args {
  * that is one more than the overrun count of a timer signal.
  */
 
+/**
+ * struct ukevent - one change, or one reported event
+ * @id: identifies the source object within @type (user event id, fd, ...)
+ * @udata: opaque to the kernel, returned untouched with every event
+ * @type: KEVENT_TYPE_*
+ * @cmd: in a change: KEVENT_CTL_*; 0 in a reported event
+ * @event: in: the events of interest; out: the events that fired.
+ *	For KEVENT_TYPE_USER: must be zero on ADD, any bits on POST; reported
+ *	as the OR of the bits posted since the last report.
+ * @req_flags: KEVENT_REQ_* flags
+ * @ret_flags: out: KEVENT_RET_* flags; ignored on input
+ * @reserved: must be zero
+ * @ret_data: out: source-specific result, ignored on input.
+ *	For KEVENT_TYPE_USER: the number of posts since the last report.
+ * @param: source-specific parameters; must be zero where a source uses none
+ *
+ * A registration is named by (@type, @id) and, for the sources that watch
+ * something of a process (a file descriptor, a signal, a futex, a POSIX
+ * timer), the process that added it: see Documentation/userspace-api/kevent.rst.
+ *
+ * The system calls take the size of struct ukevent as an argument, so that
+ * it can grow: a larger entry from a newer user space is accepted as long
+ * as the bytes this kernel does not know are zero (else -E2BIG), and a
+ * reported event fills only the bytes this kernel knows and zeroes the rest.
+ */
+struct ukevent {
+	__u64 id;
+	__u64 udata;
+	__u32 type;
+	__u32 cmd;
+	__u32 event;
+	__u32 req_flags;
+	__u32 ret_flags;
+	__u32 reserved;
+	__u64 ret_data;
+	__u64 param[2];
+};
+
+#define KEVENT_UKEVENT_SIZE_VER0	64
+
+/* Commands, struct ukevent.cmd of a change */
+#define KEVENT_CTL_ADD		1	/* register (type, id) */
+#define KEVENT_CTL_REMOVE	2	/* unregister (type, id) */
+#define KEVENT_CTL_MODIFY	3	/* change event, flags, udata, param;
+					 * enables a disabled registration
+					 */
+#define KEVENT_CTL_POST		4	/* make a KEVENT_TYPE_USER kevent ready */
+#define KEVENT_CTL_ENABLE	5	/* report again, changing nothing else */
+#define KEVENT_CTL_DISABLE	6	/* stop reporting until ENABLE or MODIFY */
+
 /* Request flags, struct ukevent.req_flags.  Level-triggered is the default. */
 #define KEVENT_REQ_ONESHOT	(1U << 0)	/* removed after it is reported */
 #define KEVENT_REQ_ET		(1U << 1)	/* edge-triggered */
@@ -141,46 +184,9 @@ struct kevent_init_args {
 #define KEVENT_REQ_WAKEUP_ALL	(1U << 3)	/* wake every waiter, not one */
 
 /* Return flags, struct ukevent.ret_flags.  Output only. */
-#define KEVENT_RET_ERROR	(1U << 0)	/* kevent_ctl(): entry failed,
-						 * ret_data holds the errno
+#define KEVENT_RET_ERROR	(1U << 0)	/* the change failed: ret_data
+						 * holds its errno
 						 */
-
-/**
- * struct ukevent - one registration, request or reported event
- * @id: identifies the source object within @type (user event id, fd, ...)
- * @udata: opaque to the kernel, returned untouched with every event
- * @type: KEVENT_TYPE_*
- * @event: in: the events of interest; out: the events that fired.
- *	For KEVENT_TYPE_USER: must be zero on ADD, any bits on POST; reported
- *	as the OR of the bits posted since the last report.
- * @req_flags: KEVENT_REQ_* flags
- * @ret_flags: out: KEVENT_RET_* flags; ignored on input
- * @ret_data: out: source-specific result, ignored on input.
- *	For KEVENT_TYPE_USER: the number of posts since the last report.
- * @param: source-specific parameters; must be zero where a source uses none
- * @reserved: must be zero
- *
- * A registration is named by the pair (@type, @id) within one queue.
- */
-struct ukevent {
-	__u64 id;
-	__u64 udata;
-	__u32 type;
-	__u32 event;
-	__u32 req_flags;
-	__u32 ret_flags;
-	__u64 ret_data;
-	__u64 param[2];
-	__u64 reserved;
-};
-
-/* kevent_ctl() commands */
-#define KEVENT_CTL_ADD		1	/* register (type, id) */
-#define KEVENT_CTL_REMOVE	2	/* unregister (type, id) */
-#define KEVENT_CTL_MODIFY	3	/* change event, flags, udata, param;
-					 * re-enables a dispatched kevent
-					 */
-#define KEVENT_CTL_POST		4	/* make a KEVENT_TYPE_USER kevent ready */
 
 /* Flags for struct kevent_wait_args.flags */
 #define KEVENT_WAIT_TIMEOUT	(1U << 0)	/* tv_sec/tv_nsec/clockid are valid */
@@ -195,6 +201,10 @@ struct ukevent {
  * @clockid: CLOCK_MONOTONIC, CLOCK_REALTIME or CLOCK_BOOTTIME
  *	(with KEVENT_WAIT_TIMEOUT, else zero)
  * @flags: KEVENT_WAIT_* flags
+ * @nr_changes: number of entries at @changes
+ * @changes: user address of changes to apply before waiting, or zero
+ * @ukevent_size: size of an entry of @changes and of the events array,
+ *	sizeof(struct ukevent); 0 means KEVENT_UKEVENT_SIZE_VER0
  * @reserved: must be zero
  *
  * Versioned by size like struct kevent_init_args.
@@ -206,9 +216,12 @@ struct kevent_wait_args {
 	__u32 sigmask_size;
 	__u32 clockid;
 	__u32 flags;
+	__u32 nr_changes;
+	__u64 changes;
+	__u32 ukevent_size;
 	__u32 reserved;
 };
 
-#define KEVENT_WAIT_ARGS_SIZE_VER0	40
+#define KEVENT_WAIT_ARGS_SIZE_VER0	56
 
 #endif /* _UAPI_LINUX_KEVENT_H */
