@@ -8,7 +8,8 @@
 #      exactly the assembled tree;
 #   3. checkpatch.pl --strict: 0 errors, 0 warnings, 0 checks per patch;
 #   4. kernel-doc -Wall, and W=1 plus sparse on kernel/kevent/: silent;
-#   5. every patch builds (vm config), and the first also with KEVENT=n.
+#   5. every patch builds (vm config), and the first also with KEVENT=n;
+#      the last also without networking, futexes and POSIX timers.
 #
 # Prints one "series: <check>: ok|FAIL" line per check and a last line
 # "series: N passed, N failed".  KEVENT_SERIES_QUICK=1 skips step 5.
@@ -110,7 +111,8 @@ check_w1_sparse() {
 	[ -z "$out" ] || { echo "$out" >&2; return 1; }
 }
 
-# 5. Build every commit; the first also with CONFIG_KEVENT=n.
+# 5. Build every commit; the first also with CONFIG_KEVENT=n, the last
+# also with the minimal config.
 check_builds() {
 	local head c n=0 rc=0
 	head=$(git -C "$TREE" rev-parse kevent)
@@ -131,6 +133,11 @@ check_builds() {
 	"$TOP/scripts/build.sh" vm >/dev/null 2>&1 || rc=1
 	# With kevent off, the syscalls are there and say ENOSYS.
 	"$TOP/scripts/build.sh" nokevent bzImage >>"$OUT/series-build-nokevent.log" 2>&1 || rc=1
+	# Without the subsystems some sources need, the others still link.
+	if ! "$TOP/scripts/build.sh" minimal bzImage >"$OUT/series-build-minimal.log" 2>&1; then
+		echo "the series does not build with configs/minimal.config" >&2
+		rc=1
+	fi
 	return $rc
 }
 
@@ -140,6 +147,6 @@ check "checkpatch --strict silent on every patch" check_checkpatch
 check "kernel-doc -Wall silent" check_kerneldoc
 check "W=1 and sparse silent on kernel/kevent" check_w1_sparse
 [ -n "${KEVENT_SERIES_QUICK:-}" ] ||
-	check "every patch builds, CONFIG_KEVENT=n too" check_builds
+	check "every patch builds, CONFIG_KEVENT=n and minimal too" check_builds
 echo "series: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -6,16 +6,21 @@
 #define _KEVENT_SELFTEST_COMMON_H
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/kevent.h>
+#include <linux/userfaultfd.h>
 
 #ifndef __NR_kevent_init
 #define __NR_kevent_init	474
@@ -319,6 +324,55 @@ static inline int kq_wake_count(int kq, int wfd)
 		pthread_join(t[i], NULL);
 	}
 	return woken;
+}
+
+/*
+ * A page of anonymous memory registered with a new userfaultfd, so that
+ * the first access to it waits for kq_uffd_release().  Returns the
+ * userfaultfd; -1 if the kernel has none (the test skips), -2 if setting
+ * it up failed.
+ */
+static inline int kq_uffd_page(void **page)
+{
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
+	int uffd;
+
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
+	if (uffd < 0)
+		return -1;
+	*page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	reg.range.start = (uintptr_t)*page;
+	reg.range.len = 4096;
+	if (*page == MAP_FAILED || ioctl(uffd, UFFDIO_API, &api) ||
+	    ioctl(uffd, UFFDIO_REGISTER, &reg)) {
+		close(uffd);
+		return -2;
+	}
+	return uffd;
+}
+
+/* Wait until an access to the page waits for us: 0, or -1 after KQ_HANG_MS */
+static inline int kq_uffd_await_fault(int uffd)
+{
+	struct pollfd pfd = { .fd = uffd, .events = POLLIN };
+	struct uffd_msg msg;
+
+	if (poll(&pfd, 1, KQ_HANG_MS) != 1 ||
+	    read(uffd, &msg, sizeof(msg)) != sizeof(msg))
+		return -1;
+	return msg.event == UFFD_EVENT_PAGEFAULT ? 0 : -1;
+}
+
+/* Let the access go on, with a page of zeroes */
+static inline int kq_uffd_release(int uffd, void *page)
+{
+	struct uffdio_zeropage zero = {
+		.range = { .start = (uintptr_t)page, .len = 4096 },
+	};
+
+	return ioctl(uffd, UFFDIO_ZEROPAGE, &zero);
 }
 
 #ifndef SIGEV_KEVENT

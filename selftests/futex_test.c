@@ -331,4 +331,96 @@ TEST_F(kq, exit_removes_registration)
 	EXPECT_EQ(0, futex_wake(self->shared, 1, false));
 }
 
+struct stalled_add {
+	int kq;
+	void *word;
+	int ret;
+	int err;
+};
+
+static void *stalled_add_thread(void *arg)
+{
+	struct stalled_add *a = arg;
+
+	a->ret = futex_add(a->kq, a->word, 1, KEVENT_FUTEX_PRIVATE);
+	a->err = errno;
+	return NULL;
+}
+
+struct closer {
+	int fd;
+	pid_t tid;
+};
+
+static void *closer_thread(void *arg)
+{
+	struct closer *c = arg;
+
+	__atomic_store_n(&c->tid, kq_gettid(), __ATOMIC_SEQ_CST);
+	close(c->fd);
+	return NULL;
+}
+
+/*
+ * An ADD reads the futex word with the queue's mutex held, so a fault on
+ * it that userfaultfd stalls holds the queue.  A close() of a watched fd
+ * then waits for the queue to remove the registration; if meanwhile the
+ * same file is put back under the fd number, the registration must still
+ * go with the close, not be left behind on no list, where nothing would
+ * remove it before the process's files are gone.
+ */
+TEST_F(kq, close_behind_stalled_add_removes)
+{
+	struct stalled_add a = { .kq = self->kq };
+	struct closer c = { 0 };
+	struct ukevent ev;
+	pthread_t ta, tc;
+	int uffd, p[2], dup_fd;
+	void *page;
+
+	uffd = kq_uffd_page(&page);
+	if (uffd == -1)
+		SKIP(return, "no userfaultfd: %s", strerror(errno));
+	ASSERT_LE(0, uffd);
+
+	ASSERT_EQ(0, pipe2(p, O_CLOEXEC));
+	dup_fd = dup(p[0]);
+	ASSERT_LE(0, dup_fd);
+	ASSERT_EQ(0, kq_add_fd(self->kq, KEVENT_TYPE_POLL, p[0],
+			       KEVENT_POLL_IN, 0));
+	ASSERT_EQ(1, kq_fdinfo_count(self->kq));
+
+	/* The ADD faults on the word, and the fault waits for us. */
+	a.word = page;
+	ASSERT_EQ(0, pthread_create(&ta, NULL, stalled_add_thread, &a));
+	ASSERT_EQ(0, kq_uffd_await_fault(uffd));
+
+	/* The close frees the fd number, then waits for the queue. */
+	c.fd = p[0];
+	ASSERT_EQ(0, pthread_create(&tc, NULL, closer_thread, &c));
+	while (!__atomic_load_n(&c.tid, __ATOMIC_SEQ_CST))
+		sched_yield();
+	ASSERT_EQ(0, kq_await_blocked(c.tid, SYS_close));
+	/* The same file under the same number */
+	ASSERT_EQ(p[0], dup2(dup_fd, p[0]));
+
+	ASSERT_EQ(0, kq_uffd_release(uffd, page));
+	pthread_join(ta, NULL);
+	pthread_join(tc, NULL);
+	/* The word was 0, not 1: nothing was added. */
+	EXPECT_EQ(-1, a.ret);
+	EXPECT_EQ(EAGAIN, a.err);
+
+	/* The registration went with the close. */
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	ASSERT_EQ(1, write(p[1], "x", 1));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+
+	close(p[0]);
+	close(p[1]);
+	close(dup_fd);
+	munmap(page, 4096);
+	close(uffd);
+}
+
 TEST_HARNESS_MAIN

@@ -17,7 +17,6 @@
 #include <sys/mman.h>
 #include <sys/sysinfo.h>
 #include <sys/wait.h>
-#include <linux/userfaultfd.h>
 
 #include "../kselftest_harness.h"
 #include "common.h"
@@ -1278,26 +1277,15 @@ static void *uffd_wait_thread(void *arg)
 
 TEST_F(kq, stalled_fault_does_not_hold_queue)
 {
-	struct uffdio_api api = { .api = UFFD_API };
-	struct uffdio_register reg = { .mode = UFFDIO_REGISTER_MODE_MISSING };
-	struct uffdio_zeropage zero = { 0 };
 	struct uffd_waiter w = { .kq = self->fd };
-	struct uffd_msg msg;
-	struct pollfd pfd;
 	pthread_t t;
 	void *page;
 	int uffd;
 
-	uffd = syscall(__NR_userfaultfd, O_CLOEXEC);
-	if (uffd < 0)
+	uffd = kq_uffd_page(&page);
+	if (uffd == -1)
 		SKIP(return, "no userfaultfd: %s", strerror(errno));
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
-	page = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_TRUE(page != MAP_FAILED);
-	reg.range.start = (uintptr_t)page;
-	reg.range.len = 4096;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+	ASSERT_LE(0, uffd);
 
 	ASSERT_EQ(0, user_add(self->fd, 1, KEVENT_REQ_ET, 0));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0));
@@ -1305,18 +1293,13 @@ TEST_F(kq, stalled_fault_does_not_hold_queue)
 	ASSERT_EQ(0, pthread_create(&t, NULL, uffd_wait_thread, &w));
 
 	/* The waiter's copy faults, and the fault waits for us. */
-	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
-	ASSERT_EQ(1, poll(&pfd, 1, KQ_HANG_MS));
-	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
-	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+	ASSERT_EQ(0, kq_uffd_await_fault(uffd));
 
 	/* Meanwhile the queue is free. */
 	EXPECT_EQ(0, user_add(self->fd, 2, 0, 0));
 	EXPECT_EQ(2, kq_fdinfo_count(self->fd));
 
-	zero.range.start = (uintptr_t)page;
-	zero.range.len = 4096;
-	ASSERT_EQ(0, ioctl(uffd, UFFDIO_ZEROPAGE, &zero));
+	ASSERT_EQ(0, kq_uffd_release(uffd, page));
 	pthread_join(t, NULL);
 	EXPECT_EQ(1, w.ret);
 	EXPECT_EQ(1, ((struct ukevent *)page)->id);

@@ -27,7 +27,8 @@
  * source ->consume() it, and then, depending on the request flags:
  * removes the kevent (oneshot), disables it (dispatch), keeps it on the
  * call's held list (level-triggered, the default: it goes back on the
- * ready list when the call returns, so that each call reports it once) or
+ * ready list when the call returns, so that each call reports it once;
+ * meanwhile no other call or poller sees it) or
  * leaves it until its source signals again (edge-triggered).  A kevent
  * whose source has nothing to report is dropped from the ready list;
  * spurious kevent_ready() calls are harmless.
@@ -49,14 +50,22 @@
  *     kevent_user.mutex
  *       kevent_nest_mutex (poll.c)
  *       cpus_read_lock, jump_label_mutex (a source's static key, once)
- *       mmap_lock, a futex hash bucket lock (futex.c)
+ *       fs_reclaim (allocations of a registration)
+ *       mmap_lock and what a page fault takes: a futex ADD reads the
+ *         futex word, and may fault, with the mutex held (futex.c)
+ *       a futex hash bucket lock (futex.c)
+ *       whatever a watched file's ->poll() takes, on ADD and on delivery
+ *       sk_receive_queue.lock (socket.c reports the bytes queued)
  *       the locks a source takes to hook up or unhook a registration:
  *         kevent_files_lock (file.c)
  *         kevent_process.lock (process.c)
  *         kevent_storage.lock
  *         a watched file's wait queue lock
  *         pid->wait_pidfd.lock (proc.c)
- *         a POSIX timer's it_lock (posix_timer.c)
+ *         a timer's hrtimer base lock (timer.c: cancel and start)
+ *         a POSIX timer's it_lock (posix_timer.c), and inside it, when
+ *         the timer is re-armed on report, its hrtimer base lock or, for
+ *         a CPU timer, the siglock of its process
  *     tasklist_lock (the process source is woken with it held)
  *     siglock (the signal source is woken with it held)
  *       whatever a source holds when it calls kevent_ready(): a storage,
@@ -71,7 +80,9 @@
  * watched file's ->poll() while an event is delivered; the copy of the
  * event to user space is done with page faults disabled, and a page that
  * must be faulted in is faulted in after the mutex is dropped, so that a
- * stalled fault (userfaultfd) never holds the queue.
+ * stalled fault (userfaultfd) does not hold the queue while it delivers.
+ * The one fault taken under the mutex is a futex ADD's read of the futex
+ * word, as futex_wait() reads it: one that stalls holds the queue.
  *
  * kevent_user.wq.lock is the spinlock of the wait queue.  It also protects
  * the ready list and kevent.state, so that the condition a waiter or a
@@ -118,7 +129,9 @@
 /* The sources by type; a source that is configured out is NULL. */
 static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_POSIX_TIMER + 1] = {
 	[KEVENT_TYPE_USER]	= &kevent_user_event_ops,
+#ifdef CONFIG_NET
 	[KEVENT_TYPE_SOCKET]	= &kevent_socket_ops,
+#endif
 	[KEVENT_TYPE_PIPE]	= &kevent_pipe_ops,
 	[KEVENT_TYPE_POLL]	= &kevent_poll_ops,
 	[KEVENT_TYPE_TIMER]	= &kevent_timer_ops,
@@ -296,16 +309,13 @@ void kevent_storage_free(struct kevent_storage *st)
  * @st: the storage
  * @e: the kevent's entry, in its private data
  * @k: the kevent
- * @always: events that wake @k whether it asked for them or not
  */
 void kevent_storage_add(struct kevent_storage *st,
-			struct kevent_storage_entry *e, struct kevent *k,
-			u32 always)
+			struct kevent_storage_entry *e, struct kevent *k)
 {
 	unsigned long flags;
 
 	e->k = k;
-	e->always = always;
 	spin_lock_irqsave(&st->lock, flags);
 	hlist_add_head(&e->node, &st->list);
 	spin_unlock_irqrestore(&st->lock, flags);
@@ -333,8 +343,9 @@ void kevent_storage_del(struct kevent_storage *st,
  * @st: the storage
  * @events: what may have happened, in the bits of the source's event field
  *
- * Makes ready every kevent of @st that asked for one of @events.  Any
- * context; does not sleep or allocate.
+ * Makes ready every kevent of @st that asked for one of @events, or whose
+ * source always reports one of them.  Any context; does not sleep or
+ * allocate.
  */
 void kevent_storage_notify(struct kevent_storage *st, u32 events)
 {
@@ -344,7 +355,7 @@ void kevent_storage_notify(struct kevent_storage *st, u32 events)
 	spin_lock_irqsave(&st->lock, flags);
 	hlist_for_each_entry(e, &st->list, node) {
 		/* event may change under kevent_user.mutex, not held here */
-		if (events & (READ_ONCE(e->k->uk.event) | e->always))
+		if (events & (READ_ONCE(e->k->uk.event) | e->k->ops->always))
 			kevent_ready(e->k);
 	}
 	spin_unlock_irqrestore(&st->lock, flags);
@@ -360,22 +371,35 @@ static bool kevent_stale(struct kevent *k)
 	return k->ops->fd_based && kevent_file_stale(k);
 }
 
+/* An event of @k as a report starts: the registration, nothing fired yet */
+static void kevent_prepare(const struct kevent *k, struct ukevent *out)
+{
+	*out = (struct ukevent){
+		.id		= k->uk.id,
+		.udata		= k->uk.udata,
+		.type		= k->uk.type,
+		.req_flags	= k->uk.req_flags,
+		.param		= { k->uk.param[0], k->uk.param[1] },
+	};
+}
+
 /*
  * Queue @k if its source has something to report now, take it off the
  * ready list if not.
  */
 static void kevent_check_ready(struct kevent_user *ku, struct kevent *k)
 {
-	struct ukevent tmp = k->uk;
+	struct ukevent tmp;
 	bool ready;
 
 	lockdep_assert_held(&ku->mutex);
 
+	kevent_prepare(k, &tmp);
 	ready = k->ops->report(k, &tmp);
 	spin_lock_irq(&ku->wq.lock);
 	if (ready)
 		kevent_queue_locked(ku, k);
-	else
+	else if (!(k->state & KEVENT_HELD))
 		kevent_unqueue_locked(ku, k);
 	spin_unlock_irq(&ku->wq.lock);
 }
@@ -551,22 +575,40 @@ void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id, void *owner,
 	mutex_unlock(&ku->mutex);
 }
 
+/* The registration a kevent_reap() took off, and what confirms it */
+struct kevent_victim {
+	struct kevent	*k;
+	bool		(*match)(struct kevent *k);
+};
+
+static bool kevent_victim_match(struct kevent *k, void *arg)
+{
+	struct kevent_victim *v = arg;
+
+	/* @k is alive: found under the queue's mutex.  v->k may not be. */
+	return k == v->k && (!v->match || v->match(k));
+}
+
 /**
  * kevent_reap() - remove the registrations on a list taken from an object
  * @list: struct kevent_storage_entry nodes, moved there under @lock
  * @lock: the lock of the object's lists, which the sources' ->detach
- *	takes to unlink an entry with hlist_del_init(); interrupts off
- * @match: called with kevent_user.mutex held; remove only if it is true
- * @arg: passed to @match
+ *	takes to unlink an entry with hlist_del_init()
+ * @irq: @lock is taken with interrupts off
+ * @match: if not NULL, called with kevent_user.mutex held on a registration
+ *	that is still the one taken off; remove it only if it is true
  *
  * For the close of a file descriptor and the exec or exit of a process:
  * the object's lock is held only to take one entry at a time off @list,
  * and each registration is then removed by its key, as by
- * kevent_remove_if().  Every entry is looked at once.  May sleep.
+ * kevent_remove_if(), if it is the very kevent that was taken off: what
+ * was taken off is removed whatever happened meanwhile.  Every entry is
+ * looked at once.  May sleep.
  */
-void kevent_reap(struct hlist_head *list, spinlock_t *lock,
-		 bool (*match)(struct kevent *k, void *arg), void *arg)
+void kevent_reap(struct hlist_head *list, spinlock_t *lock, bool irq,
+		 bool (*match)(struct kevent *k))
 {
+	struct kevent_victim v = { .match = match };
 	struct kevent_storage_entry *e;
 	struct kevent_user *ku;
 	void *owner;
@@ -574,23 +616,30 @@ void kevent_reap(struct hlist_head *list, spinlock_t *lock,
 	u64 id;
 
 	for (;;) {
-		spin_lock_irq(lock);
+		if (irq)
+			spin_lock_irq(lock);
+		else
+			spin_lock(lock);
 		e = hlist_entry_safe(list->first, struct kevent_storage_entry,
 				     node);
-		if (!e) {
-			spin_unlock_irq(lock);
-			return;
+		if (e) {
+			hlist_del_init(&e->node);
+			/* Listed, so registered: its queue is alive, keep it so. */
+			v.k = e->k;
+			ku = v.k->ku;
+			kevent_user_get(ku);
+			type = v.k->uk.type;
+			id = v.k->uk.id;
+			owner = v.k->owner;
 		}
-		hlist_del_init(&e->node);
-		/* Listed, so registered: its queue is alive, keep it so. */
-		ku = e->k->ku;
-		kevent_user_get(ku);
-		type = e->k->uk.type;
-		id = e->k->uk.id;
-		owner = e->k->owner;
-		spin_unlock_irq(lock);
+		if (irq)
+			spin_unlock_irq(lock);
+		else
+			spin_unlock(lock);
+		if (!e)
+			return;
 
-		kevent_remove_if(ku, type, id, owner, match, arg);
+		kevent_remove_if(ku, type, id, owner, kevent_victim_match, &v);
 		kevent_user_put(ku);
 		cond_resched();
 	}
@@ -638,7 +687,9 @@ static void kevent_disable(struct kevent_user *ku, struct kevent *k)
 {
 	spin_lock_irq(&ku->wq.lock);
 	k->state |= KEVENT_DISABLED;
-	kevent_unqueue_locked(ku, k);
+	/* A held one stays held: its call reported it, it drops it. */
+	if (!(k->state & KEVENT_HELD))
+		kevent_unqueue_locked(ku, k);
 	spin_unlock_irq(&ku->wq.lock);
 }
 
@@ -710,7 +761,9 @@ static const struct kevent_ops *kevent_validate(const struct ukevent *uk)
  * @uk: the change, in kernel memory; its cmd says what to do
  *
  * Either applies the change completely or fails leaving the queue as it
- * was.
+ * was, but for one thing: a change that names a registration whose file
+ * descriptor was closed removes it, as the close hook is about to, and
+ * fails with -ENOENT.
  *
  * Return: 0 or a negative errno.
  */
@@ -765,7 +818,10 @@ out:
  * @events: the user array the events go to
  * @got: events written to it
  * @held: the level-triggered kevents reported by this call, each with
- *	KEVENT_QUEUED | KEVENT_HELD, back on the ready list when it returns
+ *	KEVENT_QUEUED | KEVENT_HELD, back on the ready list when it returns.
+ *	Only its removal takes a kevent off this list before: while the call
+ *	waits for more, nothing else may put a kevent it reported back on the
+ *	ready list, or the call would report it twice.
  */
 struct kevent_call {
 	const struct kevent_batch	*events;
@@ -851,6 +907,8 @@ static int kevent_deliver(struct kevent_user *ku, struct kevent_call *c)
 again:
 	mutex_lock(&ku->mutex);
 	while (c->got < b->nr) {
+		/* Also when kevents keep coming that report nothing */
+		cond_resched();
 		spin_lock_irq(&ku->wq.lock);
 		k = list_first_entry_or_null(&ku->ready, struct kevent,
 					     ready_entry);
@@ -863,11 +921,7 @@ again:
 		if (kevent_stale(k))
 			continue;
 
-		out = k->uk;
-		out.cmd = 0;
-		out.event = 0;
-		out.ret_flags = 0;
-		out.ret_data = 0;
+		kevent_prepare(k, &out);
 		if (!k->ops->report(k, &out))
 			continue;
 
@@ -886,7 +940,6 @@ again:
 		if (k->ops->consume)
 			k->ops->consume(k, &out);
 		kevent_reported(ku, k, c);
-		cond_resched();
 	}
 	mutex_unlock(&ku->mutex);
 
@@ -894,6 +947,8 @@ again:
 		/* Without the queue's mutex: the fault may take its time. */
 		if (fault_in_writeable(kevent_slot(b, c->got), b->size))
 			return -EFAULT;
+		if (fatal_signal_pending(current))
+			return -EINTR;
 		fault = false;
 		goto again;
 	}
@@ -906,11 +961,17 @@ again:
  */
 static void kevent_call_end(struct kevent_user *ku, struct kevent_call *c)
 {
-	struct kevent *k;
+	struct kevent *k, *tmp;
 
 	spin_lock_irq(&ku->wq.lock);
-	list_for_each_entry(k, &c->held, ready_entry) {
+	list_for_each_entry_safe(k, tmp, &c->held, ready_entry) {
 		k->state &= ~KEVENT_HELD;
+		if (k->state & KEVENT_DISABLED) {
+			/* Disabled while held: not ready any more */
+			list_del_init(&k->ready_entry);
+			k->state &= ~KEVENT_QUEUED;
+			continue;
+		}
 		ku->nr_ready++;
 	}
 	list_splice_tail_init(&c->held, &ku->ready);

@@ -18,20 +18,21 @@
  * registration whose descriptor no longer names its file is "stale", and
  * the core treats it as gone (kevent_file_stale()).
  *
- * The registrations of one file made by one process are a set, found in
- * a resizable hash keyed by (file, files_struct), so that kevent_flush()
- * costs every close() on the system a static branch and, once kevent has
- * been used, one hash lookup, whoever else watches what.  Lookups use RCU;
- * the sets and their lists change under kevent_files_lock, which nests
- * inside kevent_user.mutex and outside nothing else.
+ * The registrations of one file made by one process are found in a
+ * resizable hash list table keyed by (file, files_struct), so that
+ * kevent_flush() costs every close() on the system a static branch and,
+ * once kevent has been used, one hash lookup, whoever else watches what.
+ * Lookups use RCU; the table and the lists of kevent_flush() change under
+ * kevent_files_lock, which nests inside kevent_user.mutex and outside
+ * nothing else.
  */
 
 #include <linux/fdtable.h>
 #include <linux/file.h>
+#include <linux/jhash.h>
 #include <linux/jump_label.h>
 #include <linux/kevent.h>
 #include <linux/rhashtable.h>
-#include <linux/slab.h>
 
 #include "kevent.h"
 
@@ -40,28 +41,37 @@ struct kevent_file_key {
 	fl_owner_t	owner;
 };
 
-/**
- * struct kevent_file_set - the registrations of one file by one process
- * @node: in kevent_files
- * @key: the file and the files_struct of the process
- * @regs: struct kevent_file.e.node, under kevent_files_lock
- * @rcu: freed after a grace period: kevent_flush() looks sets up under RCU
- */
-struct kevent_file_set {
-	struct rhash_head	node;
-	struct kevent_file_key	key;
-	struct hlist_head	regs;
-	struct rcu_head		rcu;
-};
+static u32 kevent_file_hash(const void *key, u32 len, u32 seed)
+{
+	return jhash(key, sizeof(struct kevent_file_key), seed);
+}
+
+static u32 kevent_file_obj_hash(const void *obj, u32 len, u32 seed)
+{
+	const struct kevent_file *kf = obj;
+	struct kevent_file_key key = { kf->file, kf->e.k->owner };
+
+	return kevent_file_hash(&key, sizeof(key), seed);
+}
+
+static int kevent_file_cmp(struct rhashtable_compare_arg *arg, const void *obj)
+{
+	const struct kevent_file_key *key = arg->key;
+	const struct kevent_file *kf = obj;
+
+	return kf->file != key->file || kf->e.k->owner != key->owner;
+}
 
 static const struct rhashtable_params kevent_files_params = {
 	.key_len		= sizeof(struct kevent_file_key),
-	.key_offset		= offsetof(struct kevent_file_set, key),
-	.head_offset		= offsetof(struct kevent_file_set, node),
+	.head_offset		= offsetof(struct kevent_file, node),
+	.hashfn			= kevent_file_hash,
+	.obj_hashfn		= kevent_file_obj_hash,
+	.obj_cmpfn		= kevent_file_cmp,
 	.automatic_shrinking	= true,
 };
 
-static struct rhashtable kevent_files;
+static struct rhltable kevent_files;
 static DEFINE_SPINLOCK(kevent_files_lock);
 /* Enabled by the first registration, never disabled: one text patch. */
 static DEFINE_STATIC_KEY_FALSE(kevent_files_used);
@@ -85,7 +95,7 @@ struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k)
 	kf->file = file;
 	kf->fd = k->uk.id;
 	kf->e.k = k;
-	kf->set = NULL;
+	kf->listed = false;
 	INIT_HLIST_NODE(&kf->e.node);
 	return file;
 }
@@ -115,26 +125,17 @@ bool kevent_file_stale(struct kevent *k)
 	return !kevent_file_holds(kevent_priv(k));
 }
 
-/* Called with kevent_files_lock held */
-static void kevent_file_set_put(struct kevent_file_set *set)
-{
-	lockdep_assert_held(&kevent_files_lock);
-
-	if (!hlist_empty(&set->regs))
-		return;
-	rhashtable_remove_fast(&kevent_files, &set->node, kevent_files_params);
-	kfree_rcu(set, rcu);
-}
-
 static void kevent_file_unlist(struct kevent_file *kf)
 {
-	spin_lock_irq(&kevent_files_lock);
-	/* In its set, on the list of a kevent_flush(), or reaped already */
-	hlist_del_init(&kf->e.node);
-	if (kf->set)
-		kevent_file_set_put(kf->set);
-	kf->set = NULL;
-	spin_unlock_irq(&kevent_files_lock);
+	spin_lock(&kevent_files_lock);
+	if (kf->listed) {
+		rhltable_remove(&kevent_files, &kf->node, kevent_files_params);
+		kf->listed = false;
+	} else {
+		/* On the list of a kevent_flush(), or taken off it already */
+		hlist_del_init(&kf->e.node);
+	}
+	spin_unlock(&kevent_files_lock);
 }
 
 /**
@@ -150,38 +151,20 @@ static void kevent_file_unlist(struct kevent_file *kf)
 int kevent_file_watch(struct kevent_file *kf)
 {
 	struct kevent_file_key key = { kf->file, kf->e.k->owner };
-	struct kevent_file_set *set, *new = NULL;
+	bool listed;
+	int err;
 
 	if (!static_key_enabled(&kevent_files_used))
 		static_branch_enable(&kevent_files_used);
 
-	spin_lock_irq(&kevent_files_lock);
-	set = rhashtable_lookup_fast(&kevent_files, &key, kevent_files_params);
-	if (!set) {
-		spin_unlock_irq(&kevent_files_lock);
-		new = kmalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-		if (!new)
-			return -ENOMEM;
-		new->key = key;
-		INIT_HLIST_HEAD(&new->regs);
-		spin_lock_irq(&kevent_files_lock);
-		set = rhashtable_lookup_get_insert_fast(&kevent_files, &new->node,
-							kevent_files_params);
-		if (IS_ERR(set)) {
-			/* A table that cannot grow: out of memory, as for us */
-			spin_unlock_irq(&kevent_files_lock);
-			kfree(new);
-			return -ENOMEM;
-		}
-		if (!set) {
-			set = new;
-			new = NULL;
-		}
-	}
-	hlist_add_head(&kf->e.node, &set->regs);
-	kf->set = set;
-	spin_unlock_irq(&kevent_files_lock);
-	kfree(new);
+	spin_lock(&kevent_files_lock);
+	err = rhltable_insert_key(&kevent_files, &key, &kf->node,
+				  kevent_files_params);
+	kf->listed = !err;
+	spin_unlock(&kevent_files_lock);
+	/* A table that cannot grow now: out of memory, as for us */
+	if (err)
+		return -ENOMEM;
 
 	/*
 	 * A close of the fd from now on finds us in the hash.  One that came
@@ -189,8 +172,14 @@ int kevent_file_watch(struct kevent_file *kf)
 	 * the barrier in kevent_flush().
 	 */
 	smp_mb();
-	if (kevent_file_holds(kf))
-		return 0;
+	if (kevent_file_holds(kf)) {
+		/* Unless a close came and went and took us meanwhile */
+		spin_lock(&kevent_files_lock);
+		listed = kf->listed;
+		spin_unlock(&kevent_files_lock);
+		if (listed)
+			return 0;
+	}
 	kevent_file_unlist(kf);
 	return -EBADF;
 }
@@ -207,11 +196,12 @@ void kevent_file_put(struct kevent_file *kf, bool watched)
 	fput(kf->file);
 }
 
-static bool kevent_file_match(struct kevent *k, void *file)
+/* Still on no list but the reaper's: not re-added since it was taken */
+static bool kevent_file_match(struct kevent *k)
 {
 	struct kevent_file *kf = kevent_priv(k);
 
-	return k->ops->fd_based && kf->file == file && !kevent_file_holds(kf);
+	return !kf->listed;
 }
 
 /**
@@ -226,9 +216,8 @@ static bool kevent_file_match(struct kevent *k, void *file)
 void kevent_flush(struct file *file, fl_owner_t owner)
 {
 	struct kevent_file_key key = { file, owner };
-	struct kevent_storage_entry *e;
-	struct kevent_file_set *set;
-	struct hlist_node *tmp;
+	struct rhlist_head *list, *pos;
+	struct kevent_file *kf;
 	HLIST_HEAD(stale);
 
 	if (!static_branch_unlikely(&kevent_files_used))
@@ -237,33 +226,38 @@ void kevent_flush(struct file *file, fl_owner_t owner)
 	smp_mb();
 
 	rcu_read_lock();
-	set = rhashtable_lookup(&kevent_files, &key, kevent_files_params);
+	list = rhltable_lookup(&kevent_files, &key, kevent_files_params);
 	rcu_read_unlock();
-	if (!set)
+	if (!list)
 		return;
 
-	/* Take the stale ones out of the set, then remove them one by one. */
-	spin_lock_irq(&kevent_files_lock);
-	set = rhashtable_lookup_fast(&kevent_files, &key, kevent_files_params);
-	if (set) {
-		hlist_for_each_entry_safe(e, tmp, &set->regs, node) {
-			struct kevent_file *kf = container_of(e, struct kevent_file, e);
-
-			if (kevent_file_holds(kf))
-				continue;
-			hlist_del(&e->node);
-			hlist_add_head(&e->node, &stale);
-			kf->set = NULL;
+	/*
+	 * Take the stale ones out of the table, then remove them one by one.
+	 * The kevents are freed after a grace period: the walk needs no lock,
+	 * and the lock is held for one entry at a time.
+	 */
+	rcu_read_lock();
+	list = rhltable_lookup(&kevent_files, &key, kevent_files_params);
+	rhl_for_each_entry_rcu(kf, pos, list, node) {
+		if (kevent_file_holds(kf))
+			continue;
+		spin_lock(&kevent_files_lock);
+		if (kf->listed) {
+			/* Keeps ->next: the walk goes on */
+			rhltable_remove(&kevent_files, &kf->node,
+					kevent_files_params);
+			kf->listed = false;
+			hlist_add_head(&kf->e.node, &stale);
 		}
-		kevent_file_set_put(set);
+		spin_unlock(&kevent_files_lock);
 	}
-	spin_unlock_irq(&kevent_files_lock);
+	rcu_read_unlock();
 
-	kevent_reap(&stale, &kevent_files_lock, kevent_file_match, file);
+	kevent_reap(&stale, &kevent_files_lock, false, kevent_file_match);
 }
 
 static int __init kevent_file_init(void)
 {
-	return rhashtable_init(&kevent_files, &kevent_files_params);
+	return rhltable_init(&kevent_files, &kevent_files_params);
 }
 fs_initcall(kevent_file_init);

@@ -13,12 +13,12 @@
 #include <linux/rbtree.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
 #include <linux/signal.h>
 #include <linux/types.h>
 #include <linux/wait.h>
 #include <uapi/linux/kevent.h>
 
-struct kevent_file_set;
 struct user_struct;
 
 /**
@@ -36,8 +36,8 @@ struct user_struct;
  *	take others
  * @wake_nest: the lockdep subclass with which a queue watching this one
  *	takes its own @wq.lock when woken from ours; under @wq.lock
- * @nest_down: the queues this one watches (struct kevent_poll.nest_down)
- * @nest_up: the queues that watch this one (struct kevent_poll.nest_up)
+ * @nest_down: the queues this one watches (struct kevent_nest.down)
+ * @nest_up: the queues that watch this one (struct kevent_nest.up)
  * @nest_gen: @nest_depth and @nest_paths were computed in this pass
  * @nest_checked: @nest_paths were checked in this pass
  * @nest_depth: longest chain of watching queues, see poll.c
@@ -74,6 +74,24 @@ struct kevent_user {
 				 */
 
 /**
+ * struct kevent_req - what a registration keeps of its struct ukevent
+ * @id: ukevent.id
+ * @udata: ukevent.udata
+ * @type: ukevent.type
+ * @event: ukevent.event, the events asked for
+ * @req_flags: ukevent.req_flags
+ * @param: ukevent.param
+ */
+struct kevent_req {
+	u64	id;
+	u64	udata;
+	u32	type;
+	u32	event;
+	u32	req_flags;
+	u64	param[2];
+};
+
+/**
  * struct kevent - one registration of interest in one event source
  * @node: in kevent_user.tree
  * @ready_entry: in kevent_user.ready (or a held list) while KEVENT_QUEUED
@@ -81,9 +99,9 @@ struct kevent_user {
  * @ops: the operations of its source, from the type table
  * @owner: the process's files (fd-based sources) or signal_struct
  *	(sources watching a process) that added the registration, else NULL
- * @uk: the registration as user space gave it (id, udata, type, event,
- *	req_flags, param); changed only under kevent_user.mutex, and read
- *	locklessly by callbacks (event, req_flags) with READ_ONCE()
+ * @uk: the registration as user space gave it; changed only under
+ *	kevent_user.mutex, and read locklessly by callbacks (event,
+ *	req_flags) with READ_ONCE()
  * @state: KEVENT_QUEUED, KEVENT_DISABLED, KEVENT_HELD
  * @rcu: freed after a grace period: sources may find kevents under RCU
  * @priv: @ops->priv_size bytes of source-private data
@@ -94,7 +112,7 @@ struct kevent {
 	struct kevent_user	*ku;
 	const struct kevent_ops	*ops;
 	void			*owner;
-	struct ukevent		uk;
+	struct kevent_req	uk;
 	unsigned int		state;
 	struct rcu_head		rcu;
 	u8			priv[] __aligned(8);
@@ -112,6 +130,8 @@ struct kevent {
  * @kernel_add: registrations are added by the kernel with
  *	kevent_add_kernel(), not by KEVENT_CTL_ADD
  * @event_mask: the bits of ukevent.event that ADD and MODIFY accept
+ * @always: the events a storage wakes a registration with whether it asked
+ *	for them or not (kevent_storage_notify())
  * @poll_events: the poll bits of the events a registration asks for, for
  *	a source that hooks wait queues (poll.c) with events of its own;
  *	without it, the events are poll bits
@@ -130,8 +150,9 @@ struct kevent {
  *	least as much as the first.
  * @consume: @out was copied to user space: forget what it reported
  *
- * Every hook but @detach is called with kevent_user.mutex held, in process
- * context.  Sources signal activity with kevent_ready(), from any context.
+ * The hooks are called in process context: @check before the queue's
+ * kevent_user.mutex is taken, every other one with it held.  Sources
+ * signal activity with kevent_ready(), from any context.
  */
 struct kevent_ops {
 	size_t	priv_size;
@@ -140,6 +161,7 @@ struct kevent_ops {
 	bool	per_process;
 	bool	kernel_add;
 	u32	event_mask;
+	u32	always;
 	__poll_t (*poll_events)(u32 events);
 	int	(*check)(const struct ukevent *uk);
 	int	(*attach)(struct kevent *k);
@@ -157,29 +179,30 @@ static inline void *kevent_priv(struct kevent *k)
 
 /**
  * struct kevent_storage_entry - a kevent in a list of the object it watches
- * @node: in the object's list (a struct kevent_storage, the file set of
- *	file.c, the process lists of process.c); unhashed once taken off
+ * @node: in the object's list (a struct kevent_storage, the process lists
+ *	of process.c) or on the list of a kevent_reap(); unhashed once taken
+ *	off
  * @k: the kevent
- * @always: events that wake the kevent whether asked for or not
  */
 struct kevent_storage_entry {
 	struct hlist_node	node;
 	struct kevent		*k;
-	u32			always;
 };
 
 /**
  * struct kevent_file - a registration on a file descriptor
- * @e: in the set of registrations of (@file, the kevent's owner), file.c
+ * @e: the kevent, and on the list of a kevent_flush() that removes it
+ * @node: in kevent_files, under (@file, the kevent's owner), see file.c
  * @file: the file, referenced
  * @fd: the descriptor, in the registering process's files, that named @file
- * @set: the set @e is in; NULL while it is not in one
+ * @listed: @node is in kevent_files
  */
 struct kevent_file {
 	struct kevent_storage_entry	e;
+	struct rhlist_head		node;
 	struct file			*file;
 	unsigned int			fd;
-	struct kevent_file_set		*set;
+	bool				listed;
 };
 
 struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k);
@@ -187,23 +210,20 @@ int kevent_file_watch(struct kevent_file *kf);
 void kevent_file_put(struct kevent_file *kf, bool watched);
 bool kevent_file_stale(struct kevent *k);
 
+struct kevent_nest;
 struct kevent_poll_wait;
 
 /**
  * struct kevent_poll - a kevent hooked to a file's wait queues (poll.c)
  * @kf: the registration; first, as for every fd-based source
  * @waits: the wait queue entries, a list
- * @inner: the watched file is this queue, else NULL
- * @nest_down: in kevent_user.nest_down of our queue, if @inner
- * @nest_up: in kevent_user.nest_up of @inner
+ * @nest: if the watched file is a queue, the link between the queues
  * @freed: a wait queue of the file was freed (POLLFREE): report HUP
  */
 struct kevent_poll {
 	struct kevent_file	kf;
 	struct kevent_poll_wait	*waits;
-	struct kevent_user	*inner;
-	struct list_head	nest_down;
-	struct list_head	nest_up;
+	struct kevent_nest	*nest;
 	bool			freed;
 };
 
@@ -212,9 +232,9 @@ struct kevent_poll {
 
 /*
  * What a poll registration allocates beside its kevent, at most: two wait
- * queue entries and the set of its file in file.c
+ * queue entries, or one and the link to a watched queue
  */
-#define KEVENT_POLL_EXTRA_SIZE	192
+#define KEVENT_POLL_EXTRA_SIZE	128
 
 int kevent_poll_attach_file(struct kevent *k, int (*check)(struct file *file));
 void kevent_poll_detach(struct kevent *k);
@@ -238,8 +258,7 @@ void kevent_storage_init(struct kevent_storage *st);
 struct kevent_storage *kevent_storage_get(struct kevent_storage **slot);
 void kevent_storage_free(struct kevent_storage *st);
 void kevent_storage_add(struct kevent_storage *st,
-			struct kevent_storage_entry *e, struct kevent *k,
-			u32 always);
+			struct kevent_storage_entry *e, struct kevent *k);
 void kevent_storage_del(struct kevent_storage *st,
 			struct kevent_storage_entry *e);
 void kevent_storage_notify(struct kevent_storage *st, u32 events);
@@ -273,8 +292,8 @@ void kevent_user_get(struct kevent_user *ku);
 void kevent_user_put(struct kevent_user *ku);
 void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id, void *owner,
 		      bool (*match)(struct kevent *k, void *arg), void *arg);
-void kevent_reap(struct hlist_head *list, spinlock_t *lock,
-		 bool (*match)(struct kevent *k, void *arg), void *arg);
+void kevent_reap(struct hlist_head *list, spinlock_t *lock, bool irq,
+		 bool (*match)(struct kevent *k));
 int kevent_add_kernel(struct kevent_user *ku, const struct ukevent *uk,
 		      void *owner, const void *priv, size_t len);
 

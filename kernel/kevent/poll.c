@@ -20,8 +20,11 @@
  * and .nest_up under kevent_nest_mutex: an ADD that would close a loop,
  * make a chain of queues longer than KEVENT_MAX_NESTS, or give a queue
  * more chains of watching queues above it than kevent_path_limits[]
- * allows, fails with -ELOOP.  The last bounds the work one wakeup does
- * with interrupts off, as epoll's reverse_path_check() does.
+ * allows, fails with -ELOOP.  The last bounds the queues one wakeup of a
+ * queue reaches.  Unlike epoll's reverse_path_check(), the paths are not
+ * counted from each watched file: a file watched by many queues that are
+ * watched in turn costs a callback per path at every wakeup, with
+ * interrupts off, bounded only by max_user_kevents.
  *
  * An epoll file cannot be watched (-EOPNOTSUPP): epoll annotates its wakeup
  * nesting only for epoll files, and a chain epoll -> kevent -> epoll would
@@ -50,13 +53,31 @@ struct kevent_poll_wait {
 };
 
 /* Files poll two wait queues at most (a pipe's reader and writer). */
-static_assert(2 * sizeof(struct kevent_poll_wait) + 64 <= KEVENT_POLL_EXTRA_SIZE);
+static_assert(2 * sizeof(struct kevent_poll_wait) <= KEVENT_POLL_EXTRA_SIZE);
 
 struct kevent_poll_table {
 	poll_table		pt;
 	struct kevent		*k;
 	int			err;
 };
+
+/**
+ * struct kevent_nest - a registration of a queue on a queue
+ * @inner: the watched queue
+ * @outer: the watching queue
+ * @down: in @outer's kevent_user.nest_down
+ * @up: in @inner's kevent_user.nest_up
+ */
+struct kevent_nest {
+	struct kevent_user	*inner;
+	struct kevent_user	*outer;
+	struct list_head	down;
+	struct list_head	up;
+};
+
+/* A queue polls one wait queue. */
+static_assert(sizeof(struct kevent_poll_wait) + sizeof(struct kevent_nest) <=
+	      KEVENT_POLL_EXTRA_SIZE);
 
 /* Longest chain of queues watching queues, in registrations */
 #define KEVENT_MAX_NESTS	4
@@ -102,18 +123,22 @@ static int kevent_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 		 * again: report a hangup, as epoll does.
 		 */
 		WRITE_ONCE(p->freed, true);
-		list_del_init(&wait->entry);
-		/* Pairs with smp_load_acquire() in kevent_poll_unhook(). */
-		smp_store_release(&pw->whead, NULL);
 		kevent_ready(k);
+		list_del_init(&wait->entry);
+		/*
+		 * Last: once it is NULL, kevent_poll_unhook() does not wait
+		 * for us, and the kevent may go.  Pairs with
+		 * smp_load_acquire() in kevent_poll_unhook().
+		 */
+		smp_store_release(&pw->whead, NULL);
 		return 0;
 	}
 	/* A wakeup without a key may be about anything. */
 	if (mask && !(mask & kevent_poll_mask(k)))
 		return 0;
-	if (p->inner)
+	if (p->nest)
 		/* Stable: the watched queue holds its wq.lock around us. */
-		kevent_ready_nested(k, p->inner->wake_nest);
+		kevent_ready_nested(k, p->nest->inner->wake_nest);
 	else
 		kevent_ready(k);
 	return 0;
@@ -167,7 +192,7 @@ static void kevent_poll_unhook(struct kevent_poll *p)
  */
 static int kevent_nest_down(struct kevent_user *ku, struct kevent_user *outer)
 {
-	struct kevent_poll *p;
+	struct kevent_nest *n;
 	int depth = 0, d;
 
 	lockdep_assert_held(&kevent_nest_mutex);
@@ -176,8 +201,8 @@ static int kevent_nest_down(struct kevent_user *ku, struct kevent_user *outer)
 		return -ELOOP;
 	if (ku->nest_gen == kevent_nest_gen)
 		return ku->nest_depth;
-	list_for_each_entry(p, &ku->nest_down, nest_down) {
-		d = kevent_nest_down(p->inner, outer);
+	list_for_each_entry(n, &ku->nest_down, down) {
+		d = kevent_nest_down(n->inner, outer);
 		if (d < 0)
 			return d;
 		depth = max(depth, d + 1);
@@ -195,7 +220,7 @@ static int kevent_nest_down(struct kevent_user *ku, struct kevent_user *outer)
 static int kevent_nest_up(struct kevent_user *ku)
 {
 	struct kevent_user *outer;
-	struct kevent_poll *p;
+	struct kevent_nest *n;
 	int depth = 0, i;
 
 	lockdep_assert_held(&kevent_nest_mutex);
@@ -203,8 +228,8 @@ static int kevent_nest_up(struct kevent_user *ku)
 	if (ku->nest_gen == kevent_nest_gen)
 		return ku->nest_depth;
 	memset(ku->nest_paths, 0, sizeof(ku->nest_paths));
-	list_for_each_entry(p, &ku->nest_up, nest_up) {
-		outer = p->kf.e.k->ku;
+	list_for_each_entry(n, &ku->nest_up, up) {
+		outer = n->outer;
 		depth = max(depth, kevent_nest_up(outer) + 1);
 		ku->nest_paths[0]++;
 		for (i = 1; i < KEVENT_MAX_NESTS; i++)
@@ -218,7 +243,7 @@ static int kevent_nest_up(struct kevent_user *ku)
 /* Do the chains above @ku, and above every queue below it, stay in bounds? */
 static bool kevent_nest_paths_ok(struct kevent_user *ku)
 {
-	struct kevent_poll *p;
+	struct kevent_nest *n;
 	int i;
 
 	lockdep_assert_held(&kevent_nest_mutex);
@@ -230,8 +255,8 @@ static bool kevent_nest_paths_ok(struct kevent_user *ku)
 	for (i = 0; i < KEVENT_MAX_NESTS; i++)
 		if (ku->nest_paths[i] > kevent_path_limits[i])
 			return false;
-	list_for_each_entry(p, &ku->nest_down, nest_down)
-		if (!kevent_nest_paths_ok(p->inner))
+	list_for_each_entry(n, &ku->nest_down, down)
+		if (!kevent_nest_paths_ok(n->inner))
 			return false;
 	return true;
 }
@@ -240,7 +265,14 @@ static bool kevent_nest_paths_ok(struct kevent_user *ku)
 static int kevent_nest_link(struct kevent_poll *p, struct kevent_user *inner)
 {
 	struct kevent_user *outer = p->kf.e.k->ku;
+	struct kevent_nest *n;
 	int down, up, err = 0;
+
+	n = kmalloc(sizeof(*n), GFP_KERNEL_ACCOUNT);
+	if (!n)
+		return -ENOMEM;
+	n->inner = inner;
+	n->outer = outer;
 
 	mutex_lock(&kevent_nest_mutex);
 	/*
@@ -260,33 +292,39 @@ static int kevent_nest_link(struct kevent_poll *p, struct kevent_user *inner)
 		err = -ELOOP;
 		goto out;
 	}
-	p->inner = inner;
-	list_add(&p->nest_down, &outer->nest_down);
-	list_add(&p->nest_up, &inner->nest_up);
+	list_add(&n->down, &outer->nest_down);
+	list_add(&n->up, &inner->nest_up);
 	/*
 	 * Count the chains anew with the link in place: above @inner and
 	 * every queue below it, there is one more.  Memoized per pass.
 	 */
 	kevent_nest_gen++;
 	if (!kevent_nest_paths_ok(inner)) {
-		list_del(&p->nest_down);
-		list_del(&p->nest_up);
-		p->inner = NULL;
+		list_del(&n->down);
+		list_del(&n->up);
 		err = -ELOOP;
+		goto out;
 	}
+	p->nest = n;
+	n = NULL;
 out:
 	mutex_unlock(&kevent_nest_mutex);
+	kfree(n);
 	return err;
 }
 
 static void kevent_nest_unlink(struct kevent_poll *p)
 {
-	if (!p->inner)
+	struct kevent_nest *n = p->nest;
+
+	if (!n)
 		return;
 	mutex_lock(&kevent_nest_mutex);
-	list_del(&p->nest_down);
-	list_del(&p->nest_up);
+	list_del(&n->down);
+	list_del(&n->up);
 	mutex_unlock(&kevent_nest_mutex);
+	p->nest = NULL;
+	kfree(n);
 }
 
 /**

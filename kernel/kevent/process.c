@@ -69,7 +69,6 @@ void kevent_process_add(struct kevent_process *kp, struct hlist_head *list,
 			struct kevent_storage_entry *e, struct kevent *k)
 {
 	e->k = k;
-	e->always = 0;
 	spin_lock_irq(&kp->lock);
 	hlist_add_head(&e->node, list);
 	spin_unlock_irq(&kp->lock);
@@ -86,12 +85,6 @@ void kevent_process_del(struct kevent_process *kp,
 	spin_lock_irq(&kp->lock);
 	hlist_del_init(&e->node);
 	spin_unlock_irq(&kp->lock);
-}
-
-static bool kevent_process_match(struct kevent *k, void *arg)
-{
-	/* Found by (type, id, owner): the owner is the process going away. */
-	return true;
 }
 
 static void kevent_process_take(struct hlist_head *from, struct hlist_head *to)
@@ -121,7 +114,8 @@ static void kevent_process_reap(struct signal_struct *sig)
 	kevent_process_take(&kp->futexes, &list);
 	spin_unlock_irq(&kp->lock);
 
-	kevent_reap(&list, &kp->lock, kevent_process_match, NULL);
+	/* The process cannot add a registration meanwhile: no check */
+	kevent_reap(&list, &kp->lock, true, NULL);
 }
 
 /**

@@ -16,9 +16,9 @@
  *
  * The registrations of a process are listed by signal number in its
  * struct kevent_process (process.c), so that sending a signal walks only
- * the registrations of that signal, at most KEVENT_SIGNAL_MAX of them: a
- * process cannot make the kill() of another user slow.  They belong to the
- * process and go when it execs or exits.
+ * the registrations of that signal, at most KEVENT_SIGNAL_MAX of them
+ * (each queue they wake may be watched by others: see poll.c).  They
+ * belong to the process and go when it execs or exits.
  */
 
 #include <linux/kevent.h>
@@ -87,7 +87,6 @@ static int kevent_signal_attach(struct kevent *k)
 		return -ENOMEM;
 	s->kp = kp;
 	s->entry.k = k;
-	s->entry.always = 0;
 	atomic64_set(&s->count, 0);
 	if (!static_key_enabled(&kevent_signal_used))
 		static_branch_enable(&kevent_signal_used);

@@ -130,7 +130,7 @@ static int kevent_socket_attach(struct kevent *k)
 
 	if (!static_key_enabled(&kevent_socket_used))
 		static_branch_enable(&kevent_socket_used);
-	kevent_storage_add(s->st, &s->entry, k, KEVENT_SOCKET_ALWAYS);
+	kevent_storage_add(s->st, &s->entry, k);
 	err = kevent_file_watch(&s->p.kf);
 	if (err)
 		goto out_del;
@@ -248,6 +248,7 @@ const struct kevent_ops kevent_socket_ops = {
 	.extra_size	= KEVENT_POLL_EXTRA_SIZE,
 	.fd_based	= true,
 	.event_mask	= KEVENT_SOCKET_EVENTS,
+	.always		= KEVENT_SOCKET_ALWAYS,
 	.poll_events	= kevent_socket_poll_events,
 	.attach		= kevent_socket_attach,
 	.detach		= kevent_socket_detach,

@@ -67,33 +67,35 @@ static int kevent_timer_check(const struct ukevent *uk)
 	return 0;
 }
 
-static clockid_t kevent_timer_clock(const struct ukevent *uk)
+static clockid_t kevent_timer_clock(u32 options)
 {
-	if (uk->event & KEVENT_TIMER_REALTIME)
+	if (options & KEVENT_TIMER_REALTIME)
 		return CLOCK_REALTIME;
-	if (uk->event & KEVENT_TIMER_BOOTTIME)
+	if (options & KEVENT_TIMER_BOOTTIME)
 		return CLOCK_BOOTTIME;
 	return CLOCK_MONOTONIC;
 }
 
-static enum hrtimer_mode kevent_timer_mode(const struct ukevent *uk)
+static enum hrtimer_mode kevent_timer_mode(u32 options)
 {
-	return uk->event & KEVENT_TIMER_ABSTIME ? HRTIMER_MODE_ABS :
-						  HRTIMER_MODE_REL;
+	return options & KEVENT_TIMER_ABSTIME ? HRTIMER_MODE_ABS :
+						HRTIMER_MODE_REL;
 }
 
-static void kevent_timer_arm(struct kevent_timer *t, const struct ukevent *uk)
+/* Arm @t with the options (event) and times (param) of a registration. */
+static void kevent_timer_arm(struct kevent_timer *t, u32 options,
+			     const u64 *param)
 {
-	clockid_t clock = kevent_timer_clock(uk);
-	ktime_t expires = ns_to_ktime(uk->param[0]);
+	clockid_t clock = kevent_timer_clock(options);
+	ktime_t expires = ns_to_ktime(param[0]);
 
-	if (uk->event & KEVENT_TIMER_ABSTIME)
+	if (options & KEVENT_TIMER_ABSTIME)
 		expires = timens_ktime_to_host(clock, expires);
-	hrtimer_init(&t->timer, clock, kevent_timer_mode(uk));
+	hrtimer_init(&t->timer, clock, kevent_timer_mode(options));
 	t->timer.function = kevent_timer_fn;
-	t->period = ns_to_ktime(uk->param[1]);
+	t->period = ns_to_ktime(param[1]);
 	atomic64_set(&t->expired, 0);
-	hrtimer_start(&t->timer, expires, kevent_timer_mode(uk));
+	hrtimer_start(&t->timer, expires, kevent_timer_mode(options));
 }
 
 /*
@@ -121,7 +123,7 @@ static int kevent_timer_attach(struct kevent *k)
 	struct kevent_timer *t = kevent_priv(k);
 
 	t->k = k;
-	kevent_timer_arm(t, &k->uk);
+	kevent_timer_arm(t, k->uk.event, k->uk.param);
 	return 0;
 }
 
@@ -138,7 +140,7 @@ static int kevent_timer_modify(struct kevent *k, const struct ukevent *uk)
 	struct kevent_timer *t = kevent_priv(k);
 
 	hrtimer_cancel(&t->timer);
-	kevent_timer_arm(t, uk);
+	kevent_timer_arm(t, uk->event, uk->param);
 	return 0;
 }
 

@@ -43,7 +43,7 @@ struct kevent_init_args {
 
 /*
  * KEVENT_TYPE_POLL: id is a file descriptor of the caller; event is a mask
- * of these, the values of the POLL and EPOLL bits of the same names.
+ * of these, the values of the EPOLL bits of the same names.
  * ERR and HUP are reported whether asked for or not.
  */
 #define KEVENT_POLL_IN		0x0001U
@@ -88,8 +88,8 @@ struct kevent_init_args {
 #define KEVENT_TIMER_EXPIRED	0x0100U	/* output: the timer expired */
 
 /*
- * KEVENT_TYPE_SIGNAL: id is a signal number, 1 to 64 except SIGKILL and
- * SIGSTOP.  Every time the signal is sent to the process that added the
+ * KEVENT_TYPE_SIGNAL: id is a signal number, 1 to _NSIG (64; 128 on MIPS)
+ * except SIGKILL and SIGSTOP.  Every time the signal is sent to the process that added the
  * registration, or to one of its threads, it is counted, whether it is
  * then delivered, blocked, ignored or merged with a pending one; the
  * signal itself is handled as usual.  event is KEVENT_SIGNAL_ARRIVED on
@@ -148,9 +148,10 @@ struct kevent_init_args {
  * timer), the process that added it: see Documentation/userspace-api/kevent.rst.
  *
  * The system calls take the size of struct ukevent as an argument, so that
- * it can grow: a larger entry from a newer user space is accepted as long
- * as the bytes this kernel does not know are zero (else -E2BIG), and a
- * reported event fills only the bytes this kernel knows and zeroes the rest.
+ * it can grow: a larger entry from a newer user space, up to 256 bytes
+ * (else -EINVAL), is accepted as long as the bytes this kernel does not
+ * know are zero (else -E2BIG), and a reported event fills only the bytes
+ * this kernel knows and zeroes the rest.
  */
 struct ukevent {
 	__u64 id;
