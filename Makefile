@@ -7,11 +7,12 @@
 #   make test     both kernels (vm and debug), every selftest, splat check
 #   make series   export the RFC series to out/series and prove it
 #   make bench    kevent against epoll, poll and io_uring, in the guest
+#   make stress   race every source on every CPU, debug and KCSAN kernels
 #   make help     the other targets
 
 S := scripts
 
-.PHONY: help run test series bench base tree kernel debug-kernel initramfs \
+.PHONY: help run test series bench stress base tree kernel debug-kernel initramfs \
 	boot-test boot-debug-test clean
 
 help:
@@ -49,6 +50,9 @@ series: tree
 
 bench:
 	@$(S)/bench.sh
+
+stress:
+	@$(S)/stress.sh
 
 clean:
 	rm -rf out

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # Boot out/FLAVOUR/bzImage with out/initramfs.cpio.gz in QEMU.
 #
-#   boot.sh FLAVOUR MODE    MODE is test, demo or bench (see initramfs/init)
+#   boot.sh FLAVOUR MODE    MODE is test, demo, bench or stress (see
+#                           initramfs/init)
 #
 # The serial console goes to out/FLAVOUR/MODE.log.  Interactive (a
 # terminal on stdin and KEVENT_SHELL=1) the guest ends in a shell.
@@ -15,7 +16,7 @@ kernel=$OUT/$flavour/bzImage
 log=$OUT/$flavour/$mode${KEVENT_ICOUNT:+-icount}.log
 [ -f "$kernel" ] || die "no $kernel: run scripts/build.sh $flavour"
 [ -f "$OUT/initramfs.cpio.gz" ] || die "no initramfs: run scripts/mkinitramfs.sh"
-need_pkgs qemu-system-x86
+need_pkgs
 
 case $flavour in
 debug) mem=2G ;;
@@ -24,10 +25,13 @@ esac
 # 100,000 pipes and their registrations
 [ "$mode" = bench ] && mem=3G
 
-qemu=(qemu-system-x86_64 -smp 2 -m "$mem" -no-reboot -display none
+# Every vCPU must come up: /init fails the run if the guest sees fewer.
+cpus=${KEVENT_SMP:-2}
+qemu=(qemu-system-x86_64 -smp "$cpus" -m "$mem" -no-reboot -display none
       -kernel "$kernel" -initrd "$OUT/initramfs.cpio.gz")
-append="console=ttyS0 panic=-1 oops=panic kevent.mode=$mode"
+append="console=ttyS0 panic=-1 oops=panic kevent.mode=$mode kevent.cpus=$cpus"
 [ "$mode" = bench ] && append+=" kevent.bench=${KEVENT_BENCH:-full}"
+[ "$mode" = stress ] && append+=" kevent.stress=${KEVENT_STRESS:-600}"
 
 # KVM on these machines is nested and may hang a guest: use it only if a
 # short boot under it reaches /init.

@@ -4,12 +4,12 @@
 #
 #   build.sh FLAVOUR [make targets...]
 #
-# FLAVOUR is vm, debug or nokevent: tinyconfig + configs/vm.config
-# (+ configs/FLAVOUR.config).  Objects go to $CACHE/build-FLAVOUR, and
-# the image and uapi headers to out/FLAVOUR/.
+# FLAVOUR is vm, debug, kcsan, nokevent or minimal: tinyconfig +
+# configs/vm.config (+ configs/FLAVOUR.config).  Objects go to
+# $CACHE/build-FLAVOUR, and the image and uapi headers to out/FLAVOUR/.
 . "$(dirname "$0")/lib.sh"
 
-flavour=${1:?usage: build.sh vm|debug|nokevent [targets]}
+flavour=${1:?usage: build.sh vm|debug|kcsan|nokevent|minimal [targets]}
 shift
 targets=${*:-bzImage headers_install}
 frags=("$TOP/scripts/configs/vm.config")

@@ -5,7 +5,8 @@
 #   check-log.sh LOG NAME
 #
 # Counts the kselftest TAP results, and fails the run for any failed or
-# missing test, a boot that never reached /init or never finished, or a
+# missing test, a boot that never reached /init or never finished, a
+# guest that brought up fewer CPUs than QEMU gave it, or a
 # kernel splat (BUG, WARNING, Oops, KASAN, UBSAN, lockdep, kmemleak,
 # hung task, panic), showing the offending lines.  Prints
 # "NAME: N passed, N failed, N skipped" and exits non-zero on failure.
@@ -21,6 +22,8 @@ clean=$(tr -d '\r' <"$log")
 
 grep -q '^KEVENT-INIT: start' <<<"$clean" || fail "the guest never reached /init"
 grep -q '^KEVENT-INIT: done' <<<"$clean" || fail "the guest did not finish (hang, crash or timeout)"
+cpus=$(grep '^KEVENT-INIT: only .* CPUs came up' <<<"$clean" || true)
+[ -z "$cpus" ] || fail "${cpus#KEVENT-INIT: }"
 
 # TAP from the kselftest harness: "1..N" per program, "ok N name [# SKIP]".
 planned=$(sed -n 's/^1\.\.\([0-9]*\)$/\1/p' <<<"$clean" | paste -sd+ | bc)
@@ -72,5 +75,7 @@ if [ -n "$splats" ]; then
 	failed=$((failed + nsplat))
 fi
 
+# A failure that is no test's (no /init, missing CPUs) still counts.
+[ "$bad" -eq 0 ] || [ "$failed" -gt 0 ] || failed=1
 echo "$name: $pass passed, $failed failed, $skip skipped"
 exit $bad
