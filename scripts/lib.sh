@@ -46,6 +46,14 @@ need_pkgs() {
 	local apt=(apt-get -o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
 	export DEBIAN_FRONTEND=noninteractive
 	"${apt[@]}" update -qq
+	# Bookworm has 6.12 only in its security suite, which a Debian
+	# installer configures and a bare debootstrap does not.
+	if [[ " ${missing[*]} " == *" linux-source-6.12 "* ]] &&
+	   ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
+		die "no linux-source-6.12 in the apt sources: it comes from bookworm-security," \
+		    "add \"deb http://deb.debian.org/debian-security bookworm-security main\"" \
+		    "to /etc/apt/sources.list and run this again"
+	fi
 	"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
