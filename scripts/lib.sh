@@ -45,11 +45,18 @@ need_pkgs() {
 	[ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${missing[*]}"
 	local apt=(apt-get -o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
 	export DEBIAN_FRONTEND=noninteractive
-	"${apt[@]}" update -qq
+	# apt-get update takes the lists lock without waiting for it: retry
+	# while another apt (a fresh machine's apt-daily) holds it.
+	local try
+	for try in $(seq 60); do
+		"${apt[@]}" update -qq && break
+		[ "$try" -lt 60 ] || die "apt-get update keeps failing"
+		sleep 10
+	done
 	# Bookworm has 6.12 only in its security suite, which a Debian
 	# installer configures and a bare debootstrap does not.
 	if [[ " ${missing[*]} " == *" linux-source-6.12 "* ]] &&
-	   ! apt-cache policy linux-source-6.12 | grep -q 'Candidate: [0-9]'; then
+	   [[ "$(apt-cache policy linux-source-6.12)" != *"Candidate: "[0-9]* ]]; then
 		die "no linux-source-6.12 in the apt sources: it comes from bookworm-security," \
 		    "add \"deb http://deb.debian.org/debian-security bookworm-security main\"" \
 		    "to /etc/apt/sources.list and run this again"
