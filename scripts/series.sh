@@ -48,7 +48,11 @@ export_series() {
 		args+=("--cc=$a")
 	done
 	unset IFS
-	git -C "$TREE" format-patch -q --rfc --cover-letter --thread=shallow \
+	# The cover letter is from the patches' author; a fresh machine has
+	# no git identity of its own.
+	git -C "$TREE" -c user.name="$(git -C "$TREE" log -1 --format=%an kevent)" \
+		-c user.email="$(git -C "$TREE" log -1 --format=%ae kevent)" \
+		format-patch -q --rfc --cover-letter --thread=shallow \
 		--base=base -o "$dir" "${args[@]}" base..kevent
 
 	# Fill the cover letter from patches/cover-letter.txt: its first line
