@@ -190,6 +190,7 @@ static void kevent_queue_locked(struct kevent_user *ku, struct kevent *k)
 {
 	lockdep_assert_held(&ku->wq.lock);
 
+	k->ready_seq++;
 	if (k->state & (KEVENT_QUEUED | KEVENT_DISABLED))
 		return;
 	k->state |= KEVENT_QUEUED;
@@ -385,21 +386,27 @@ static void kevent_prepare(const struct kevent *k, struct ukevent *out)
 
 /*
  * Queue @k if its source has something to report now, take it off the
- * ready list if not.
+ * ready list if not: unless the source called kevent_ready() since
+ * ->report() looked, for what it did not see (a timer that fired in
+ * between) is not to be taken back.
  */
 static void kevent_check_ready(struct kevent_user *ku, struct kevent *k)
 {
 	struct ukevent tmp;
+	unsigned int seq;
 	bool ready;
 
 	lockdep_assert_held(&ku->mutex);
 
+	spin_lock_irq(&ku->wq.lock);
+	seq = k->ready_seq;
+	spin_unlock_irq(&ku->wq.lock);
 	kevent_prepare(k, &tmp);
 	ready = k->ops->report(k, &tmp);
 	spin_lock_irq(&ku->wq.lock);
 	if (ready)
 		kevent_queue_locked(ku, k);
-	else if (!(k->state & KEVENT_HELD))
+	else if (!(k->state & KEVENT_HELD) && k->ready_seq == seq)
 		kevent_unqueue_locked(ku, k);
 	spin_unlock_irq(&ku->wq.lock);
 }

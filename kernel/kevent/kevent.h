@@ -103,6 +103,7 @@ struct kevent_req {
  *	kevent_user.mutex, and read locklessly by callbacks (event,
  *	req_flags) with READ_ONCE()
  * @state: KEVENT_QUEUED, KEVENT_DISABLED, KEVENT_HELD
+ * @ready_seq: kevent_ready() calls so far, under kevent_user.wq.lock
  * @rcu: freed after a grace period: sources may find kevents under RCU
  * @priv: @ops->priv_size bytes of source-private data
  */
@@ -114,6 +115,7 @@ struct kevent {
 	void			*owner;
 	struct kevent_req	uk;
 	unsigned int		state;
+	unsigned int		ready_seq;
 	struct rcu_head		rcu;
 	u8			priv[] __aligned(8);
 };
