@@ -257,6 +257,26 @@ static inline long kq_task_sleeps(pid_t tid)
 	return n;
 }
 
+/*
+ * The state letter of thread @tid (R, S, D...), from
+ * /proc/self/task/TID/stat; 0 if it is gone.  A thread woken but not yet
+ * running on its CPU shows R, still blocked in its system call.
+ */
+static inline char kq_task_state(pid_t tid)
+{
+	char path[64], line[256], *p = NULL;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	if (fgets(line, sizeof(line), f))
+		p = strrchr(line, ')');
+	fclose(f);
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 struct kq_waiter {
 	int kq;
 	int ret;
@@ -315,7 +335,8 @@ static inline int kq_wake_count(int kq, int wfd)
 	for (i = 0; i < 4; i++) {
 		if (__atomic_load_n(&w[i].done, __ATOMIC_SEQ_CST) ||
 		    kq_task_syscall(w[i].tid) != __NR_kevent_wait ||
-		    kq_task_sleeps(w[i].tid) != sleeps[i])
+		    kq_task_sleeps(w[i].tid) != sleeps[i] ||
+		    kq_task_state(w[i].tid) == 'R')
 			woken++;
 	}
 	for (i = 0; i < 4; i++) {

@@ -84,7 +84,7 @@ TEST_F(kq, private_wake_reported)
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	/* The registration is a waiter, counted by FUTEX_WAKE. */
 	EXPECT_EQ(1, futex_wake(&self->word[0], 1, true));
-	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(KEVENT_TYPE_FUTEX, ev.type);
 	EXPECT_EQ((uintptr_t)&self->word[0], ev.id);
 	EXPECT_EQ(42, ev.udata);
@@ -108,7 +108,7 @@ TEST_F(kq, shared_wake_across_fork)
 		_exit(futex_wake(self->shared, 1, false));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(1, WEXITSTATUS(status));
-	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ((uintptr_t)self->shared, ev.id);
 }
 
@@ -149,28 +149,36 @@ TEST_F(kq, wake_n_of_m)
 		close(kq[i]);
 }
 
+struct futex_waiter {
+	__u32 *word;
+	pid_t tid;
+};
+
 static void *futex_wait_thread(void *arg)
 {
-	__u32 *word = arg;
+	struct futex_waiter *w = arg;
 
-	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+	__atomic_store_n(&w->tid, kq_gettid(), __ATOMIC_SEQ_CST);
+	syscall(SYS_futex, w->word, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
 	return NULL;
 }
 
 /* A registration and a thread in FUTEX_WAIT are waiters alike. */
 TEST_F(kq, wakes_threads_and_registrations)
 {
+	struct futex_waiter w = { .word = &self->word[1] };
 	struct ukevent ev;
 	pthread_t t;
 
-	ASSERT_EQ(0, pthread_create(&t, NULL, futex_wait_thread,
-				    &self->word[1]));
-	usleep(100 * 1000);
+	ASSERT_EQ(0, pthread_create(&t, NULL, futex_wait_thread, &w));
+	while (!__atomic_load_n(&w.tid, __ATOMIC_SEQ_CST))
+		usleep(1000);
+	ASSERT_EQ(0, kq_await_blocked(w.tid, SYS_futex));
 	ASSERT_EQ(0, futex_add(self->kq, &self->word[1], 0,
 			       KEVENT_FUTEX_PRIVATE));
 	EXPECT_EQ(2, futex_wake(&self->word[1], 2, true));
 	pthread_join(t, NULL);
-	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 /* Private and shared registrations are different futexes, as in futex(2). */
@@ -212,7 +220,7 @@ TEST_F(kq, two_words_in_one_queue)
 	ASSERT_EQ(0, futex_add(self->kq, &self->word[1], 0,
 			       KEVENT_FUTEX_PRIVATE));
 	EXPECT_EQ(1, futex_wake(&self->word[1], 1, true));
-	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ((uintptr_t)&self->word[1], ev.id);
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
@@ -283,7 +291,7 @@ TEST_F(kq, modify_cannot_change_the_wait)
 	EXPECT_EQ(0, futex_ctl(self->kq, KEVENT_CTL_MODIFY, &self->word[0],
 			       0, KEVENT_FUTEX_PRIVATE, KEVENT_REQ_ONESHOT));
 	EXPECT_EQ(1, futex_wake(&self->word[0], 1, true));
-	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_FUTEX_WOKEN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 /*

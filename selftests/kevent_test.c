@@ -466,7 +466,7 @@ TEST_F(kq, post_once)
 	ASSERT_EQ(0, user_add(self->fd, 0x1234567890ULL, 0, 0xfeedULL << 40));
 	EXPECT_EQ(0, kq_wait_ms(self->fd, 0, 2, ev, 0));
 	ASSERT_EQ(0, user_post(self->fd, 0x1234567890ULL, 0x10));
-	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 2, ev, 1000));
+	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 2, ev, KQ_HANG_MS));
 	EXPECT_EQ(0x1234567890ULL, ev[0].id);
 	EXPECT_EQ(0xfeedULL << 40, ev[0].udata);
 	EXPECT_EQ(KEVENT_TYPE_USER, ev[0].type);
@@ -482,7 +482,7 @@ TEST_F(kq, post_twice_coalesced)
 	ASSERT_EQ(0, user_add(self->fd, 1, KEVENT_REQ_ET, 0));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0x1));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0x4));
-	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 2, ev, 1000));
+	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 2, ev, KQ_HANG_MS));
 	EXPECT_EQ(0x5, ev[0].event);
 	EXPECT_EQ(2, ev[0].ret_data);
 	/* Edge-triggered: reported once. */
@@ -545,7 +545,7 @@ TEST_F(kq, several_events_fifo)
 	ASSERT_EQ(0, user_post(self->fd, 2, 0));
 	ASSERT_EQ(0, user_post(self->fd, 0, 0));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0));
-	ASSERT_EQ(3, kq_wait_ms(self->fd, 3, 4, ev, 1000));
+	ASSERT_EQ(3, kq_wait_ms(self->fd, 3, 4, ev, KQ_HANG_MS));
 	EXPECT_EQ(102, ev[0].udata);
 	EXPECT_EQ(100, ev[1].udata);
 	EXPECT_EQ(101, ev[2].udata);
@@ -557,7 +557,7 @@ TEST_F(kq, oneshot_removed_after_report)
 
 	ASSERT_EQ(0, user_add(self->fd, 1, KEVENT_REQ_ONESHOT, 0));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0));
-	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 1, &ev, 1000));
+	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 1, &ev, KQ_HANG_MS));
 	EXPECT_EQ(0, kq_fdinfo_count(self->fd));
 	EXPECT_EQ(-1, user_post(self->fd, 1, 0));
 	EXPECT_EQ(ENOENT, errno);
@@ -572,7 +572,7 @@ TEST_F(kq, dispatch_disabled_until_modify)
 
 	ASSERT_EQ(0, kq_ctl1(self->fd, KEVENT_CTL_ADD, uk));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0));
-	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 1, &ev, 1000));
+	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 1, &ev, KQ_HANG_MS));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0x8));
 	EXPECT_EQ(0, kq_wait_ms(self->fd, 0, 1, &ev, 0));
 	EXPECT_EQ(1, kq_fdinfo_count(self->fd));
@@ -593,7 +593,7 @@ TEST_F(kq, modify_changes_udata_and_flags)
 	ASSERT_EQ(0, user_add(self->fd, 1, 0, 1));
 	ASSERT_EQ(0, kq_ctl1(self->fd, KEVENT_CTL_MODIFY, uk));
 	ASSERT_EQ(0, user_post(self->fd, 1, 0));
-	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 1, &ev, 1000));
+	ASSERT_EQ(1, kq_wait_ms(self->fd, 1, 1, &ev, KQ_HANG_MS));
 	EXPECT_EQ(77, ev.udata);
 	EXPECT_EQ(KEVENT_REQ_ONESHOT, ev.req_flags);
 	EXPECT_EQ(0, kq_fdinfo_count(self->fd));

@@ -84,26 +84,99 @@ TEST_F(pipe, read_ready)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(self->p[0], ev.id);
 	EXPECT_EQ(KEVENT_TYPE_POLL, ev.type);
 	EXPECT_EQ(FD_UDATA(KEVENT_TYPE_POLL, self->p[0]), ev.udata);
 }
 
+struct late_writer {
+	pid_t sleeper;
+	int fd;
+};
+
+/* Write a byte once the sleeper sleeps in kevent_wait() */
+static void *write_when_asleep(void *arg)
+{
+	struct late_writer *w = arg;
+
+	if (kq_await_blocked(w->sleeper, __NR_kevent_wait) ||
+	    write(w->fd, "x", 1) != 1)
+		return (void *)1;
+	return NULL;
+}
+
 TEST_F(pipe, woken_by_write)
 {
+	struct late_writer w = { kq_gettid(), self->p[1] };
 	struct ukevent ev;
-	pid_t pid;
+	void *ret;
+	pthread_t t;
 
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		usleep(100 * 1000);
-		_exit(write(self->p[1], "x", 1) != 1);
+	ASSERT_EQ(0, pthread_create(&t, NULL, write_when_asleep, &w));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(0, (long)ret);
+}
+
+struct racing_writer {
+	int fd;
+	unsigned int go, stop;
+};
+
+/* Write a byte a random few microseconds after each go */
+static void *write_on_go(void *arg)
+{
+	struct racing_writer *w = arg;
+	unsigned int seen = 0, x = 1;
+	volatile unsigned int i;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		if (__atomic_load_n(&w->go, __ATOMIC_ACQUIRE) == seen)
+			continue;
+		seen++;
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		for (i = 0; i < x % 4096; i++)
+			;
+		if (write(w->fd, "x", 1) != 1)
+			return (void *)1;
 	}
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, -1, &ev));
-	waitpid(pid, NULL, 0);
+	return NULL;
+}
+
+/*
+ * A write on another CPU while ADD looks at the pipe is reported: the
+ * wakeup may come between ADD's ->poll() and the queue's lock, which must
+ * not take it back.
+ */
+TEST_F(pipe, write_during_add_not_lost)
+{
+	struct racing_writer w = { .fd = self->p[1] };
+	struct ukevent ev;
+	pthread_t t;
+	void *ret;
+	char c;
+	int i;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: nothing would race");
+	ASSERT_EQ(0, pthread_create(&t, NULL, write_on_go, &w));
+	for (i = 0; i < 20000; i++) {
+		__atomic_store_n(&w.go, i + 1, __ATOMIC_RELEASE);
+		ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
+				      KEVENT_REQ_ONESHOT));
+		ASSERT_EQ(KEVENT_POLL_IN,
+			  kq_wait_one(self->kq, KQ_HANG_MS, &ev)) {
+			TH_LOG("write lost at ADD %d", i);
+		}
+		ASSERT_EQ(1, read(self->p[0], &c, 1));
+	}
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELEASE);
+	ASSERT_EQ(0, pthread_join(t, &ret));
+	EXPECT_EQ(0, (long)ret);
 }
 
 TEST_F(pipe, write_space)
@@ -118,7 +191,7 @@ TEST_F(pipe, write_space)
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	while (read(self->p[0], buf, sizeof(buf)) > 0)
 		;
-	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 TEST_F(pipe, hangup_on_writer_close)
@@ -128,7 +201,7 @@ TEST_F(pipe, hangup_on_writer_close)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	close(self->p[1]);
 	self->p[1] = -1;
-	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 TEST_F(pipe, error_on_reader_close)
@@ -140,7 +213,7 @@ TEST_F(pipe, error_on_reader_close)
 	close(self->p[0]);
 	self->p[0] = -1;
 	EXPECT_EQ(KEVENT_POLL_OUT | KEVENT_POLL_ERR,
-		  kq_wait_one(self->kq, 1000, &ev));
+		  kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 TEST_F(pipe, level_triggered_repeats_until_drained)
@@ -150,7 +223,7 @@ TEST_F(pipe, level_triggered_repeats_until_drained)
 
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 0, &ev));
 	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, read(self->p[0], &c, 1));
@@ -164,11 +237,11 @@ TEST_F(pipe, edge_triggered_once_per_arrival)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
 			      KEVENT_REQ_ET));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	/* Not drained, but nothing new arrived. */
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, write(self->p[1], "y", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 TEST_F(pipe, oneshot)
@@ -178,7 +251,7 @@ TEST_F(pipe, oneshot)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN,
 			      KEVENT_REQ_ONESHOT));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
 }
@@ -194,7 +267,7 @@ TEST_F(pipe, dispatch_until_modify)
 
 	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_ADD, uk));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
 	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 0, &ev));
@@ -262,7 +335,7 @@ TEST_F(pipe, closing_a_dup_keeps)
 	close(copy);
 	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 TEST_F(pipe, dup2_over_removes)
@@ -314,7 +387,7 @@ TEST_F(pipe, child_close_keeps)
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 /*
@@ -371,7 +444,7 @@ TEST_F(pipe, queue_close_drops_file)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	close(self->p[1]);
 	self->p[1] = -1;
-	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 }
 
 /* Errors */
@@ -445,7 +518,7 @@ TEST_F(pipe, nested_queue)
 	ASSERT_EQ(0, poll_add(self->kq, inner, KEVENT_POLL_IN, 0));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(inner, ev.id);
 	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(inner, 0, &ev));
 	EXPECT_EQ(self->p[0], ev.id);
@@ -579,7 +652,7 @@ TEST_F(pipe, nested_chain_delivers)
 	for (i = 1; i < 5; i++)
 		ASSERT_EQ(0, poll_add(q[i], q[i - 1], KEVENT_POLL_IN, 0));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(q[4], 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(q[4], KQ_HANG_MS, &ev));
 	EXPECT_EQ(q[3], ev.id);
 	for (i = 0; i < 5; i++)
 		close(q[i]);
@@ -596,7 +669,7 @@ TEST_F(pipe, epoll_watches_queue)
 	ASSERT_EQ(0, poll_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	EXPECT_EQ(0, epoll_wait(ep, &eev, 1, 0));
 	ASSERT_EQ(1, write(self->p[1], "x", 1));
-	EXPECT_EQ(1, epoll_wait(ep, &eev, 1, 1000));
+	EXPECT_EQ(1, epoll_wait(ep, &eev, 1, KQ_HANG_MS));
 	close(ep);
 }
 
@@ -632,7 +705,7 @@ TEST_F(pipe, pipe_type_bytes_to_read)
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(5, write(self->p[1], "hello", 5));
 	ASSERT_EQ(3, write(self->p[1], "abc", 3));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(KEVENT_TYPE_PIPE, ev.type);
 	EXPECT_EQ(FD_UDATA(KEVENT_TYPE_PIPE, self->p[0]), ev.udata);
 	EXPECT_EQ(8, KEVENT_DATA_IN(ev.ret_data));
@@ -654,7 +727,7 @@ TEST_F(pipe, pipe_type_write_space)
 	ASSERT_EQ(EAGAIN, errno);
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(4096, read(self->p[0], buf, sizeof(buf)));
-	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_OUT, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(4096, KEVENT_DATA_OUT(ev.ret_data));
 }
 
@@ -665,7 +738,7 @@ TEST_F(pipe, pipe_type_hangup)
 	ASSERT_EQ(0, pipe_add(self->kq, self->p[0], KEVENT_POLL_IN, 0));
 	close(self->p[1]);
 	self->p[1] = -1;
-	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_HUP, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(0, KEVENT_DATA_IN(ev.ret_data));
 }
 
@@ -686,7 +759,7 @@ TEST_F(pipe, pipe_type_fifo)
 	rmdir(dir);
 	ASSERT_EQ(0, pipe_add(self->kq, r, KEVENT_POLL_IN, 0));
 	ASSERT_EQ(2, write(w, "ab", 2));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(2, KEVENT_DATA_IN(ev.ret_data));
 	close(r);
 	close(w);
@@ -754,7 +827,7 @@ TEST_F(kq, eventfd)
 	ASSERT_EQ(0, poll_add(self->kq, efd, KEVENT_POLL_IN, 0));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(8, write(efd, &one, 8));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	close(efd);
 }
 
@@ -767,7 +840,7 @@ TEST_F(kq, timerfd)
 	ASSERT_LE(0, tfd);
 	ASSERT_EQ(0, poll_add(self->kq, tfd, KEVENT_POLL_IN, 0));
 	ASSERT_EQ(0, timerfd_settime(tfd, 0, &its, NULL));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 5000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	close(tfd);
 }
 
@@ -785,7 +858,7 @@ TEST_F(kq, signalfd)
 	ASSERT_EQ(0, poll_add(self->kq, sfd, KEVENT_POLL_IN, 0));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(0, kill(getpid(), SIGUSR2));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	close(sfd);
 }
 
@@ -854,7 +927,7 @@ TEST_F(kq, pidfd_exit)
 	pidfd = syscall(SYS_pidfd_open, pid, 0);
 	ASSERT_LE(0, pidfd);
 	ASSERT_EQ(0, poll_add(self->kq, pidfd, KEVENT_POLL_IN, 0));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 5000, &ev) & KEVENT_POLL_IN);
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev) & KEVENT_POLL_IN);
 	waitpid(pid, NULL, 0);
 	close(pidfd);
 }
@@ -868,9 +941,9 @@ TEST_F(kq, unix_socketpair)
 	ASSERT_EQ(0, poll_add(self->kq, sv[0], KEVENT_POLL_IN | KEVENT_POLL_RDHUP, 0));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(1, send(sv[1], "x", 1, 0));
-	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	ASSERT_EQ(0, shutdown(sv[1], SHUT_WR));
-	EXPECT_EQ(KEVENT_POLL_IN | KEVENT_POLL_RDHUP, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_POLL_IN | KEVENT_POLL_RDHUP, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	close(sv[0]);
 	close(sv[1]);
 }
@@ -891,7 +964,7 @@ TEST_F(kq, thousand_pipes_three_active)
 	ASSERT_EQ(1, write(p[10][1], "x", 1));
 	ASSERT_EQ(1, write(p[500][1], "x", 1));
 	ASSERT_EQ(1, write(p[999][1], "x", 1));
-	n = kq_wait_ms(self->kq, 3, 8, ev, 1000);
+	n = kq_wait_ms(self->kq, 3, 8, ev, KQ_HANG_MS);
 	ASSERT_EQ(3, n);
 	EXPECT_EQ(p[10][0], ev[0].id);
 	EXPECT_EQ(p[500][0], ev[1].id);

@@ -82,7 +82,7 @@ TEST_F(kq, child_exit_status)
 
 	ASSERT_EQ(1, write(self->pipe[1], "x", 1));
 	EXPECT_EQ(KEVENT_PROC_EXIT | KEVENT_PROC_STATUS,
-		  kq_wait_one(self->kq, 5000, &ev));
+		  kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(KEVENT_TYPE_PROC, ev.type);
 	EXPECT_EQ(pidfd, ev.id);
 	EXPECT_EQ(FD_UDATA(KEVENT_TYPE_PROC, pidfd), ev.udata);
@@ -105,7 +105,7 @@ TEST_F(kq, child_killed_status)
 	ASSERT_EQ(0, proc_add(self->kq, pidfd, 0));
 	ASSERT_EQ(0, kill(pid, SIGTERM));
 	EXPECT_EQ(KEVENT_PROC_EXIT | KEVENT_PROC_STATUS,
-		  kq_wait_one(self->kq, 5000, &ev));
+		  kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_TRUE(WIFSIGNALED((int)ev.ret_data));
 	EXPECT_EQ(SIGTERM, WTERMSIG((int)ev.ret_data));
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
@@ -126,7 +126,7 @@ TEST_F(kq, autoreaped_child_status)
 	ASSERT_EQ(0, proc_add(self->kq, pidfd, 0));
 	ASSERT_EQ(1, write(self->pipe[1], "x", 1));
 	EXPECT_EQ(KEVENT_PROC_EXIT | KEVENT_PROC_STATUS,
-		  kq_wait_one(self->kq, 5000, &ev));
+		  kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(3, WEXITSTATUS((int)ev.ret_data));
 	EXPECT_EQ(-1, waitpid(pid, NULL, 0));
 	EXPECT_EQ(ECHILD, errno);
@@ -161,7 +161,7 @@ TEST_F(kq, non_child_exit)
 	ASSERT_EQ(0, proc_add(self->kq, pidfd, 0));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 50, &ev));
 	ASSERT_EQ(1, write(self->pipe[1], "x", 1));
-	EXPECT_EQ(KEVENT_PROC_EXIT, kq_wait_one(self->kq, 5000, &ev));
+	EXPECT_EQ(KEVENT_PROC_EXIT, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(0, ev.ret_data);
 	ASSERT_EQ(mid, waitpid(mid, &status, 0));
 	EXPECT_EQ(0, status);
@@ -208,10 +208,16 @@ TEST_F(kq, already_reaped_pidfd)
 	close(pidfd);
 }
 
-/* The process exits when its last thread does, not its first. */
+/*
+ * The process exits when its last thread does, not its first: that one
+ * exits once the parent has seen no exit and closes the gate's write end.
+ */
 static void *exit_later(void *arg)
 {
-	usleep(200 * 1000);
+	char c;
+
+	if (read(*(int *)arg, &c, 1) < 0)
+		exit(1);
 	exit(4);
 }
 
@@ -226,7 +232,8 @@ TEST_F(kq, exit_when_last_thread_exits)
 	if (!pid) {
 		pthread_t t;
 
-		if (pthread_create(&t, NULL, exit_later, NULL))
+		close(self->pipe[1]);
+		if (pthread_create(&t, NULL, exit_later, &self->pipe[0]))
 			_exit(1);
 		pthread_exit(NULL);
 	}
@@ -234,8 +241,10 @@ TEST_F(kq, exit_when_last_thread_exits)
 	ASSERT_LE(0, pidfd);
 	ASSERT_EQ(0, proc_add(self->kq, pidfd, 0));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 50, &ev));
+	close(self->pipe[1]);
+	self->pipe[1] = -1;
 	EXPECT_EQ(KEVENT_PROC_EXIT | KEVENT_PROC_STATUS,
-		  kq_wait_one(self->kq, 5000, &ev));
+		  kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(4, WEXITSTATUS((int)ev.ret_data));
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 	close(pidfd);
@@ -253,7 +262,7 @@ TEST_F(kq, oneshot_reports_once)
 	ASSERT_EQ(0, proc_add(self->kq, pidfd, KEVENT_REQ_ONESHOT));
 	ASSERT_EQ(1, write(self->pipe[1], "x", 1));
 	EXPECT_EQ(KEVENT_PROC_EXIT | KEVENT_PROC_STATUS,
-		  kq_wait_one(self->kq, 5000, &ev));
+		  kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
 	close(pidfd);

@@ -86,7 +86,7 @@ TEST_F(kq, arrival_reported)
 	ASSERT_EQ(0, sig_add(self->kq, SIGUSR1));
 	EXPECT_EQ(0, kq_wait_one(self->kq, 0, &ev));
 	ASSERT_EQ(0, kill(getpid(), SIGUSR1));
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(KEVENT_TYPE_SIGNAL, ev.type);
 	EXPECT_EQ(SIGUSR1, ev.id);
 	EXPECT_EQ(SIGUSR1 + 100, ev.udata);
@@ -102,7 +102,7 @@ TEST_F(kq, arrivals_coalesced_and_counted)
 	ASSERT_EQ(0, kill(getpid(), SIGUSR1));
 	ASSERT_EQ(0, kill(getpid(), SIGUSR1));
 	ASSERT_EQ(0, raise(SIGUSR1));
-	EXPECT_EQ(1, kq_wait_ms(self->kq, 1, 4, ev, 1000));
+	EXPECT_EQ(1, kq_wait_ms(self->kq, 1, 4, ev, KQ_HANG_MS));
 	EXPECT_EQ(3, ev[0].ret_data);
 	EXPECT_EQ(0, kq_wait_ms(self->kq, 1, 4, ev, 50));
 }
@@ -114,10 +114,10 @@ TEST_F(kq, count_restarts_after_report)
 	ASSERT_EQ(0, sig_add(self->kq, SIGUSR1));
 	ASSERT_EQ(0, raise(SIGUSR1));
 	ASSERT_EQ(0, raise(SIGUSR1));
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(2, ev.ret_data);
 	ASSERT_EQ(0, raise(SIGUSR1));
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(1, ev.ret_data);
 }
 
@@ -130,7 +130,7 @@ TEST_F(kq, handler_still_runs)
 	ASSERT_EQ(0, sig_add(self->kq, SIGUSR1));
 	ASSERT_EQ(0, raise(SIGUSR1));
 	EXPECT_EQ(1, handled_count());
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(1, ev.ret_data);
 	signal(SIGUSR1, SIG_IGN);
 }
@@ -152,7 +152,7 @@ TEST_F(kq, blocked_signal_stays_pending)
 	ASSERT_EQ(0, sig_add(self->kq, SIGUSR2));
 	ASSERT_EQ(0, raise(SIGUSR2));
 	ASSERT_EQ(0, raise(SIGUSR2));
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(2, ev.ret_data);
 	EXPECT_EQ(SIGUSR2, sigtimedwait(&set, NULL, &zero));
 	EXPECT_EQ(-1, sigtimedwait(&set, NULL, &zero));
@@ -175,7 +175,7 @@ TEST_F(kq, realtime_signals_counted)
 	ASSERT_EQ(0, sig_add(self->kq, SIGRTMIN));
 	for (i = 0; i < 5; i++)
 		ASSERT_EQ(0, sigqueue(getpid(), SIGRTMIN, v));
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(5, ev.ret_data);
 	signal(SIGRTMIN, SIG_IGN);	/* drops the queued ones */
 	ASSERT_EQ(0, sigprocmask(SIG_SETMASK, &old, NULL));
@@ -199,7 +199,7 @@ TEST_F(kq, thread_directed_signal_counted)
 	ASSERT_EQ(0, sig_add(self->kq, SIGUSR1));
 	ASSERT_EQ(0, pthread_create(&t, NULL, kill_thread, &self_thread));
 	pthread_join(t, NULL);
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(1, ev.ret_data);
 }
 
@@ -216,7 +216,7 @@ TEST_F(kq, signal_from_another_process_counted)
 		_exit(kill(parent, SIGUSR1) ? 1 : 0);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_EQ(0, status);
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(1, ev.ret_data);
 }
 
@@ -234,7 +234,7 @@ TEST_F(kq, timer_signal_counted)
 	ASSERT_EQ(0, sig_add(self->kq, SIGUSR1));
 	ASSERT_EQ(0, timer_create(CLOCK_MONOTONIC, &sev, &timer));
 	ASSERT_EQ(0, timer_settime(timer, 0, &its, NULL));
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 2000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(1, ev.ret_data);
 	timer_delete(timer);
 }
@@ -278,7 +278,7 @@ TEST_F(kq, default_ignored_sigchld_counted)
 	ASSERT_LE(0, pid);
 	if (!pid)
 		_exit(0);
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 2000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(1, ev.ret_data);
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 }
@@ -305,9 +305,9 @@ TEST_F(kq, two_queues_both_count)
 	ASSERT_EQ(0, sig_add(self->kq, SIGUSR1));
 	ASSERT_EQ(0, sig_add(kq2, SIGUSR1));
 	ASSERT_EQ(0, raise(SIGUSR1));
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(self->kq, KQ_HANG_MS, &ev));
 	EXPECT_EQ(1, ev.ret_data);
-	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(kq2, 1000, &ev));
+	EXPECT_EQ(KEVENT_SIGNAL_ARRIVED, kq_wait_one(kq2, KQ_HANG_MS, &ev));
 	EXPECT_EQ(1, ev.ret_data);
 	close(kq2);
 }

@@ -35,6 +35,10 @@
 #include "../kselftest_harness.h"
 #include "common.h"
 
+#ifndef __NR_pidfd_open
+#define __NR_pidfd_open		434
+#endif
+
 #define NSEC		1000000000LL
 #define USEC		1000LL
 
@@ -278,6 +282,37 @@ static int gens_check(struct gens *gs, const __u64 *snap,
 	return 0;
 }
 
+/*
+ * A waiter's kevent_wait() for 1 to @max events, KQ_HANG_MS at most; a
+ * failure or nothing for so long is a worker failure.  Returns n, or <= 0.
+ */
+static int wait_events(int kq, struct ukevent *ev, unsigned int max)
+{
+	int n = kq_wait_ms(kq, 1, max, ev, KQ_HANG_MS);
+
+	if (n <= 0)
+		thr_err("kevent_wait: %d (%s)", n,
+			n ? strerror(errno) : "no event for KQ_HANG_MS");
+	return n;
+}
+
+/*
+ * Producer @p's generation @gen was reported: after any later one, or one
+ * that REMOVE took (*@removed), it is a duplicate or a ghost.
+ */
+static void gen_reported(const char *what, unsigned int p, __u64 gen,
+			 __u64 *reported, const __u64 *removed)
+{
+	__u64 old = __atomic_exchange_n(reported, gen, __ATOMIC_SEQ_CST);
+
+	if (old >= gen)
+		thr_err("%s %u gen %llu reported after gen %llu", what, p,
+			(unsigned long long)gen, (unsigned long long)old);
+	if (__atomic_load_n(removed, __ATOMIC_SEQ_CST) == gen)
+		thr_err("%s %u gen %llu reported after REMOVE succeeded", what,
+			p, (unsigned long long)gen);
+}
+
 /* Wait with a hang guard until *@word == @val; 0, or -1 after KQ_HANG_MS. */
 static int await_u64(__u64 *word, __u64 val)
 {
@@ -297,8 +332,11 @@ FIXTURE(stress) {
 
 FIXTURE_SETUP(stress)
 {
-	int kq = kq_new(0);
+	int kq;
 
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		SKIP(return, "one CPU: nothing would race");
+	kq = kq_new(0);
 	ASSERT_LE(0, kq) {
 		TH_LOG("kevent_init: %s (CONFIG_KEVENT=n?)", strerror(errno));
 	}
@@ -434,12 +472,9 @@ static void *s1_waiter(void *arg)
 
 	while (running(0)) {
 		gens_snap(&c->gens, snap);
-		n = kq_wait_ms(c->kq, 1, 16, ev, KQ_HANG_MS);
-		if (n <= 0) {
-			thr_err("kevent_wait: %d (%s)", n,
-				n ? strerror(errno) : "no event for KQ_HANG_MS");
+		n = wait_events(c->kq, ev, 16);
+		if (n <= 0)
 			break;
-		}
 		for (i = 0; i < n; i++) {
 			unsigned int s;
 			__u32 type;
@@ -665,12 +700,9 @@ static void *s2_waiter(void *arg)
 
 	while (running(0)) {
 		gens_snap(&c->gens, snap);
-		n = kq_wait_ms(c->kq, 1, 16, ev, KQ_HANG_MS);
-		if (n <= 0) {
-			thr_err("kevent_wait: %d (%s)", n,
-				n ? strerror(errno) : "no event for KQ_HANG_MS");
+		n = wait_events(c->kq, ev, 16);
+		if (n <= 0)
 			break;
-		}
 		for (i = 0; i < n; i++) {
 			if (is_stop(&ev[i]))
 				continue;
@@ -906,13 +938,10 @@ static void *s3_waiter(void *arg)
 
 	while (running(0)) {
 		gens_snap(&c->gens, snap);
-		n = kq_wait_ms(c->kq, 1, 16, ev, KQ_HANG_MS);
+		n = wait_events(c->kq, ev, 16);
 		now = now_ns(CLOCK_MONOTONIC);
-		if (n <= 0) {
-			thr_err("kevent_wait: %d (%s)", n,
-				n ? strerror(errno) : "no event for KQ_HANG_MS");
+		if (n <= 0)
 			break;
-		}
 		for (i = 0; i < n; i++) {
 			__u64 gen = udata_gen(ev[i].udata), old;
 			int id = (int)ev[i].id;
@@ -1211,12 +1240,9 @@ static void *s4_witness(void *arg)
 	int n, i;
 
 	while (running(2)) {
-		n = kq_wait_ms(c->w, 1, 8, ev, KQ_HANG_MS);
-		if (n <= 0) {
-			thr_err("kevent_wait: %d (%s)", n,
-				n ? strerror(errno) : "no event for KQ_HANG_MS");
+		n = wait_events(c->w, ev, 8);
+		if (n <= 0)
 			break;
-		}
 		for (i = 0; i < n; i++)
 			s4_witness_account(c, &ev[i]);
 		t->ops += n;
@@ -1477,13 +1503,10 @@ static void *s5_waiter(void *arg)
 		for (p = 0; p < S5_CHURNERS; p++)
 			snap[p] = __atomic_load_n(&c->retired[p],
 						  __ATOMIC_SEQ_CST);
-		n = kq_wait_ms(c->kq, 1, 16, ev, KQ_HANG_MS);
+		n = wait_events(c->kq, ev, 16);
 		now = now_ns(CLOCK_MONOTONIC);
-		if (n <= 0) {
-			thr_err("kevent_wait: %d (%s)", n,
-				n ? strerror(errno) : "no event for KQ_HANG_MS");
+		if (n <= 0)
 			break;
-		}
 		for (i = 0; i < n; i++) {
 			__u32 seq = ev[i].udata & S5_SEQ_MASK;
 			struct s5_rec *r;
@@ -1894,15 +1917,12 @@ static void *s7_waiter(void *arg)
 	int n, i;
 
 	while (running(1)) {
-		n = kq_wait_ms(c->kq, 1, 16, ev, KQ_HANG_MS);
-		if (n <= 0) {
-			thr_err("kevent_wait: %d (%s)", n,
-				n ? strerror(errno) : "no event for KQ_HANG_MS");
+		n = wait_events(c->kq, ev, 16);
+		if (n <= 0)
 			break;
-		}
 		for (i = 0; i < n; i++) {
 			unsigned int w = udata_prod(ev[i].udata);
-			__u64 gen = udata_gen(ev[i].udata), old;
+			__u64 gen = udata_gen(ev[i].udata);
 
 			if (is_stop(&ev[i]))
 				continue;
@@ -1919,16 +1939,8 @@ static void *s7_waiter(void *arg)
 				continue;
 			}
 			reported++;
-			old = __atomic_exchange_n(&c->reported[w], gen,
-						  __ATOMIC_SEQ_CST);
-			if (old >= gen)
-				thr_err("futex %u gen %llu reported after gen %llu",
-					w, (unsigned long long)gen,
-					(unsigned long long)old);
-			if (__atomic_load_n(&c->removed[w], __ATOMIC_SEQ_CST) ==
-			    gen)
-				thr_err("futex %u gen %llu reported after REMOVE succeeded",
-					w, (unsigned long long)gen);
+			gen_reported("futex", w, gen, &c->reported[w],
+				     &c->removed[w]);
 		}
 	}
 	__atomic_fetch_add(&c->reported_n, reported, __ATOMIC_SEQ_CST);
@@ -2210,12 +2222,9 @@ static void *s8_waiter(void *arg)
 	int n;
 
 	while (running(1)) {
-		n = kq_wait_ms(c->kq, 1, 16, ev, KQ_HANG_MS);
-		if (n <= 0) {
-			thr_err("kevent_wait: %d (%s)", n,
-				n ? strerror(errno) : "no event for KQ_HANG_MS");
+		n = wait_events(c->kq, ev, 16);
+		if (n <= 0)
 			break;
-		}
 		s8_account(c, ev, n);
 		t->ops += n;
 	}
@@ -2431,6 +2440,208 @@ TEST_F_TIMEOUT(stress, min_nr_no_duplicates, stress_timeout())
 		close(c.peer[i]);
 	}
 	close(c.kq);
+}
+
+/*
+ * 10. Process exit against REMOVE and close() of the pidfd.
+ *
+ * Spawners fork children that exit at once, or after a short dwell, with
+ * a status of their generation's; each opens a pidfd and ADDs it
+ * (oneshot, udata: spawner and generation) while its child exits, then
+ * keeps the registration until a waiter reports it, REMOVEs it or closes
+ * the pidfd, racing the exit notification and the waiters, and reaps the
+ * child.  Exact: every call succeeds (REMOVE: ENOENT only when a waiter
+ * reported it, which must then happen), every report carries the child's
+ * status, a REMOVEd registration is never reported, none twice, none after
+ * its pidfd was closed.
+ */
+#define S10_SPAWNERS	2
+#define S10_WAITERS	2
+
+struct s10 {
+	int kq;
+	struct gens gens;
+	__u64 reported[S10_SPAWNERS];	/* the last generation reported */
+	__u64 removed[S10_SPAWNERS];	/* the last one REMOVE took */
+	unsigned long kept, removed_ok, enoent, closed, reported_n;
+};
+
+static void s10_await(struct s10 *c, unsigned int p, __u64 gen)
+{
+	if (await_u64(&c->reported[p], gen))
+		thr_err("spawner %u gen %llu: exit never reported",
+			p, (unsigned long long)gen);
+}
+
+static void *s10_spawner(void *arg)
+{
+	struct thr *t = arg;
+	struct s10 *c = t->ctx;
+	unsigned long kept = 0, removed = 0, enoent = 0, closed = 0;
+	unsigned int p = t->idx;
+	__u64 gen = 0;
+
+	while (running(0)) {
+		unsigned int x = rnd(&t->seed);
+		struct ukevent uk = {
+			.type = KEVENT_TYPE_PROC,
+			.event = KEVENT_PROC_EXIT,
+			.req_flags = KEVENT_REQ_ONESHOT,
+		};
+		int pidfd, st, ret;
+		pid_t pid;
+
+		gen++;
+		pid = fork();
+		if (pid < 0) {
+			thr_err("fork: %s", strerror(errno));
+			break;
+		}
+		if (!pid) {
+			if (x & 1)
+				dwell(x & 0x3ff00);
+			_exit(gen & 0x7f);
+		}
+		pidfd = syscall(__NR_pidfd_open, pid, 0);
+		if (pidfd < 0) {
+			thr_err("pidfd_open: %s", strerror(errno));
+			waitpid(pid, NULL, 0);
+			break;
+		}
+		uk.id = pidfd;
+		uk.udata = mk_udata(p, gen);
+		if (kq_ctl1(c->kq, KEVENT_CTL_ADD, uk)) {
+			thr_err("ADD pidfd %d: %s", pidfd, strerror(errno));
+			close(pidfd);
+			waitpid(pid, NULL, 0);
+			break;
+		}
+		switch (x >> 20 & 3) {
+		case 0:
+			ret = kq_remove(c->kq, KEVENT_TYPE_PROC, pidfd);
+			if (!ret) {
+				__atomic_store_n(&c->removed[p], gen,
+						 __ATOMIC_SEQ_CST);
+				gens_retire(&c->gens, p, gen);
+				removed++;
+				break;
+			}
+			if (errno != ENOENT) {
+				thr_err("REMOVE pidfd %d: %s", pidfd,
+					strerror(errno));
+				break;
+			}
+			/* A waiter took it: it must be reported. */
+			enoent++;
+			s10_await(c, p, gen);
+			break;
+		case 1:
+			s10_await(c, p, gen);
+			kept++;
+			break;
+		default:
+			if (x & 2)
+				dwell(x & 0xff00);
+			closed++;
+			break;
+		}
+		close(pidfd);
+		gens_retire(&c->gens, p, gen);
+		if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
+		    WEXITSTATUS(st) != (gen & 0x7f))
+			thr_err("child %d: status %x, want exit %llu", pid, st,
+				(unsigned long long)(gen & 0x7f));
+		t->ops++;
+	}
+	__atomic_fetch_add(&c->kept, kept, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&c->removed_ok, removed, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&c->enoent, enoent, __ATOMIC_SEQ_CST);
+	__atomic_fetch_add(&c->closed, closed, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void *s10_waiter(void *arg)
+{
+	struct thr *t = arg;
+	struct s10 *c = t->ctx;
+	unsigned long reported = 0;
+	__u64 snap[S10_SPAWNERS];
+	struct ukevent ev[16];
+	int n, i;
+
+	while (running(1)) {
+		gens_snap(&c->gens, snap);
+		n = wait_events(c->kq, ev, 16);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			unsigned int p = udata_prod(ev[i].udata);
+			__u64 gen = udata_gen(ev[i].udata);
+			int status = (int)ev[i].ret_data;
+
+			if (is_stop(&ev[i]))
+				continue;
+			t->ops++;
+			if (gens_check(&c->gens, snap, &ev[i], "pidfd"))
+				continue;
+			if (ev[i].type != KEVENT_TYPE_PROC ||
+			    ev[i].event != (KEVENT_PROC_EXIT | KEVENT_PROC_STATUS) ||
+			    !WIFEXITED(status) ||
+			    WEXITSTATUS(status) != (gen & 0x7f)) {
+				thr_err("bad exit event: type %u event %x ret_data %llx for gen %llu",
+					ev[i].type, ev[i].event,
+					(unsigned long long)ev[i].ret_data,
+					(unsigned long long)gen);
+				continue;
+			}
+			reported++;
+			gen_reported("spawner", p, gen, &c->reported[p],
+				     &c->removed[p]);
+		}
+	}
+	__atomic_fetch_add(&c->reported_n, reported, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+TEST_F_TIMEOUT(stress, proc_exit_vs_remove_close, stress_timeout())
+{
+	struct thr sp[S10_SPAWNERS], wa[S10_WAITERS];
+	unsigned long children, events;
+	struct s10 *c;
+	int i;
+
+	c = calloc(1, sizeof(*c));
+	ASSERT_TRUE(!!c);
+	c->gens.n = S10_SPAWNERS;
+	c->kq = kq_new(0);
+	ASSERT_LE(0, c->kq);
+	ASSERT_EQ(0, stop_add(c->kq));
+
+	stress_go();
+	for (i = 0; i < S10_WAITERS; i++)
+		ASSERT_EQ(0, thr_start(&wa[i], s10_waiter, c, i));
+	for (i = 0; i < S10_SPAWNERS; i++)
+		ASSERT_EQ(0, thr_start(&sp[i], s10_spawner, c, i));
+	sleep_until_deadline();
+	stop_phase(0);
+	children = thr_join(sp, S10_SPAWNERS);
+	stop_phase(1);
+	EXPECT_EQ(0, user_post(c->kq, STOP_ID, 1));
+	events = thr_join(wa, S10_WAITERS);
+	report("proc_exit_vs_remove_close", children + events,
+	       "%lu children: %lu kept, %lu removed, %lu ENOENT, %lu closed; %lu reported",
+	       children, c->kept, c->removed_ok, c->enoent, c->closed,
+	       c->reported_n);
+
+	expect_no_failures(_metadata);
+	/* Kept ones and those REMOVE found gone: once; closed: at most once */
+	EXPECT_LE(c->kept + c->enoent, c->reported_n);
+	EXPECT_GE(c->kept + c->enoent + c->closed, c->reported_n);
+	EXPECT_EQ(children, c->kept + c->removed_ok + c->enoent + c->closed);
+	EXPECT_EQ(0, kq_remove(c->kq, KEVENT_TYPE_USER, STOP_ID));
+	EXPECT_EQ(0, kq_fdinfo_count(c->kq));
+	close(c->kq);
+	free(c);
 }
 
 TEST_HARNESS_MAIN
