@@ -129,8 +129,7 @@ struct racing_writer {
 static void *write_on_go(void *arg)
 {
 	struct racing_writer *w = arg;
-	unsigned int seen = 0, x = 1;
-	volatile unsigned int i;
+	unsigned int seen = 0, x = 1, i;
 
 	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
 		if (__atomic_load_n(&w->go, __ATOMIC_ACQUIRE) == seen)
@@ -140,7 +139,7 @@ static void *write_on_go(void *arg)
 		x ^= x >> 17;
 		x ^= x << 5;
 		for (i = 0; i < x % 4096; i++)
-			;
+			asm volatile("" ::: "memory");
 		if (write(w->fd, "x", 1) != 1)
 			return (void *)1;
 	}
