@@ -51,8 +51,6 @@
  *       kevent_nest_mutex (poll.c)
  *       cpus_read_lock, jump_label_mutex (a source's static key, once)
  *       fs_reclaim (allocations of a registration)
- *       mmap_lock and what a page fault takes: a futex ADD reads the
- *         futex word, and may fault, with the mutex held (futex.c)
  *       a futex hash bucket lock (futex.c)
  *       whatever a watched file's ->poll() takes, on ADD and on delivery
  *       sk_receive_queue.lock (socket.c reports the bytes queued)
@@ -81,8 +79,8 @@
  * event to user space is done with page faults disabled, and a page that
  * must be faulted in is faulted in after the mutex is dropped, so that a
  * stalled fault (userfaultfd) does not hold the queue while it delivers.
- * The one fault taken under the mutex is a futex ADD's read of the futex
- * word, as futex_wait() reads it: one that stalls holds the queue.
+ * An ADD faults in what its source reads before it takes the mutex
+ * (->prepare, a futex's word) and reads it with page faults disabled.
  *
  * kevent_user.wq.lock is the spinlock of the wait queue.  It also protects
  * the ready list and kevent.state, so that the condition a waiter or a
@@ -762,6 +760,36 @@ static const struct kevent_ops *kevent_validate(const struct ukevent *uk)
 	return ops;
 }
 
+/*
+ * An ADD.  What may fault or sleep for long, a source does in ->prepare()
+ * before the mutex is taken; its ->attach() then works with page faults
+ * disabled and fails with -EFAULT if the page went meanwhile: prepare
+ * again, which faults it back in, or fails.
+ */
+static int kevent_ctl_add(struct kevent_user *ku, const struct kevent_ops *ops,
+			  const struct ukevent *uk, void *owner)
+{
+	u64 prep[KEVENT_PREP_SIZE / sizeof(u64)] = {};
+	int err;
+
+	for (;;) {
+		if (ops->prepare) {
+			err = ops->prepare(uk, prep);
+			if (err)
+				return err;
+		}
+		mutex_lock(&ku->mutex);
+		err = kevent_add(ku, ops, uk, owner, prep,
+				 ops->prepare ? ops->prep_size : 0);
+		mutex_unlock(&ku->mutex);
+		if (err != -EFAULT || !ops->prepare)
+			return err;
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		cond_resched();
+	}
+}
+
 /**
  * kevent_ctl_entry() - apply one change to a queue
  * @ku: the queue
@@ -786,11 +814,10 @@ int kevent_ctl_entry(struct kevent_user *ku, const struct ukevent *uk)
 		return PTR_ERR(ops);
 	owner = kevent_owner(ops);
 
+	if (uk->cmd == KEVENT_CTL_ADD)
+		return kevent_ctl_add(ku, ops, uk, owner);
+
 	mutex_lock(&ku->mutex);
-	if (uk->cmd == KEVENT_CTL_ADD) {
-		err = kevent_add(ku, ops, uk, owner, NULL, 0);
-		goto out;
-	}
 
 	k = kevent_find(ku, uk->type, uk->id, owner);
 	if (!k) {

@@ -13,6 +13,13 @@
  * -EAGAIN, as futex_waitv() does, so that no wakeup is lost between a
  * check in user space and the registration.
  *
+ * What may fault is done before the queue's mutex is taken, in
+ * kevent_futex_prepare(): the futex key is looked up and the word faulted
+ * in.  With the mutex held the word is read with page faults disabled, as
+ * futex_wait_setup() reads it under the hash bucket lock; if the page went
+ * meanwhile the ADD is prepared again.  A fault that stalls (userfaultfd)
+ * holds only the caller.
+ *
  * A futex waiter waits once, so the registration must be a oneshot one:
  * it is removed when its wakeup is reported.  REMOVE dequeues a waiter
  * that was not woken.  Only 32-bit futexes, private or shared, and no
@@ -27,6 +34,7 @@
  */
 
 #include <linux/mutex.h>
+#include <linux/pagemap.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
 
@@ -37,6 +45,8 @@
 
 /* The private part of a KEVENT_TYPE_FUTEX kevent */
 struct kevent_futex {
+	/* From kevent_futex_prepare(), copied to q.key by attach */
+	union futex_key			key;
 	struct futex_q			q;
 	struct kevent			*k;
 	struct kevent_storage_entry	entry;	/* in kevent_process.futexes */
@@ -69,36 +79,58 @@ static int kevent_futex_check(const struct ukevent *uk)
 	return 0;
 }
 
+static_assert(offsetof(struct kevent_futex, key) == 0);
+static_assert(sizeof(union futex_key) <= KEVENT_PREP_SIZE);
+
+/* Without the queue's mutex: what may fault or sleep */
+static int kevent_futex_prepare(const struct ukevent *uk, void *prep)
+{
+	u32 __user *uaddr = u64_to_user_ptr(uk->id);
+	unsigned int flags = FLAGS_SIZE_32;
+	int err;
+
+	if (!(uk->event & KEVENT_FUTEX_PRIVATE))
+		flags |= FLAGS_SHARED;
+	err = get_futex_key(uaddr, flags, prep, FUTEX_READ);
+	if (err)
+		return err;
+	if (fault_in_readable((const char __user *)uaddr, sizeof(*uaddr)))
+		return -EFAULT;
+	return 0;
+}
+
 static int kevent_futex_attach(struct kevent *k)
 {
 	struct kevent_futex *f = kevent_priv(k);
 	u32 __user *uaddr = u64_to_user_ptr(k->uk.id);
 	struct futex_hash_bucket *hb;
-	unsigned int flags = FLAGS_SIZE_32;
+	u32 uval;
 	int err;
 
 	f->kp = kevent_process_get();
 	if (!f->kp)
 		return -ENOMEM;
+	f->k = k;
+	f->q = futex_q_init;
+	f->q.wake = kevent_futex_wake;
+	f->q.key = f->key;
+
+	hb = futex_q_lock(&f->q);
+	__acquire(&hb->lock);
+	/* As futex_wait_setup(): page faults disabled, -EFAULT if it is gone */
+	err = futex_get_value_locked(&uval, uaddr);
+	if (!err && uval != k->uk.param[0])
+		err = -EAGAIN;
+	if (err) {
+		__release(&hb->lock);
+		futex_q_unlock(hb);
+		return err;
+	}
 	f->mm = NULL;
 	if (k->uk.event & KEVENT_FUTEX_PRIVATE) {
 		f->mm = current->mm;
 		mmgrab(f->mm);
-	} else {
-		flags |= FLAGS_SHARED;
 	}
-	f->k = k;
-	f->q = futex_q_init;
-	f->q.wake = kevent_futex_wake;
-
-	err = futex_wait_setup(uaddr, k->uk.param[0], flags, &f->q, &hb);
-	if (err) {
-		if (f->mm)
-			mmdrop(f->mm);
-		return err == -EWOULDBLOCK ? -EAGAIN : err;
-	}
-	/* futex_wait_setup() returned with hb->lock held */
-	__acquire(&hb->lock);
 	/* Unlocks hb; no task: kevent_futex_wake() does the waking. */
 	futex_queue(&f->q, hb, NULL);
 	kevent_process_add(f->kp, &f->kp->futexes, &f->entry, k);
@@ -139,7 +171,9 @@ const struct kevent_ops kevent_futex_ops = {
 	.priv_size	= sizeof(struct kevent_futex),
 	.per_process	= true,
 	.event_mask	= KEVENT_FUTEX_OPTIONS,
+	.prep_size	= sizeof(union futex_key),
 	.check		= kevent_futex_check,
+	.prepare	= kevent_futex_prepare,
 	.attach		= kevent_futex_attach,
 	.detach		= kevent_futex_detach,
 	.modify		= kevent_futex_modify,

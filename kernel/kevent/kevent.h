@@ -120,6 +120,9 @@ struct kevent {
 	u8			priv[] __aligned(8);
 };
 
+/* Most bytes a source's ->prepare writes */
+#define KEVENT_PREP_SIZE	32
+
 /**
  * struct kevent_ops - what an event source provides
  * @priv_size: bytes of private data allocated behind each kevent
@@ -139,8 +142,14 @@ struct kevent {
  *	without it, the events are poll bits
  * @check: validate the event and param of an ADD or MODIFY before
  *	anything changes; without it, param must be zero
+ * @prep_size: bytes that ->prepare writes, at most KEVENT_PREP_SIZE
+ * @prepare: for an ADD, before the queue's mutex is taken: do what may
+ *	fault or sleep for long (look up a futex key, fault in user memory)
+ *	and write the first @prep_size bytes of the private data to @prep
  * @attach: connect a new kevent to its source; may sleep.  On failure it
- *	must leave the source as it found it.
+ *	must leave the source as it found it.  A source with ->prepare
+ *	fails with -EFAULT only where a page it prepared went meanwhile: the
+ *	ADD is then prepared and attached again.
  * @detach: disconnect it; after return no callback of the source may
  *	reach the kevent; may sleep
  * @modify: the registration is about to change from @k->uk to @uk; may
@@ -152,8 +161,8 @@ struct kevent {
  *	least as much as the first.
  * @consume: @out was copied to user space: forget what it reported
  *
- * The hooks are called in process context: @check before the queue's
- * kevent_user.mutex is taken, every other one with it held.  Sources
+ * The hooks are called in process context: @check and @prepare before the
+ * queue's kevent_user.mutex is taken, every other one with it held.  Sources
  * signal activity with kevent_ready(), from any context.
  */
 struct kevent_ops {
@@ -165,7 +174,9 @@ struct kevent_ops {
 	u32	event_mask;
 	u32	always;
 	__poll_t (*poll_events)(u32 events);
+	size_t	prep_size;
 	int	(*check)(const struct ukevent *uk);
+	int	(*prepare)(const struct ukevent *uk, void *prep);
 	int	(*attach)(struct kevent *k);
 	void	(*detach)(struct kevent *k);
 	int	(*modify)(struct kevent *k, const struct ukevent *uk);
