@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: GPL-2.0
 # make bench: boot the vm kernel twice with bench/kbench-run, under plain
 # QEMU TCG and under TCG with -icount shift=0, and turn both consoles into
-# out/bench/ (results.csv, table.md, PNG plots).
+# out/bench/ (results.csv, table.md, PNG plots).  The guest has
+# KEVENT_SMP vCPUs (default 2), so that the echo client and server run on
+# CPUs of their own; under -icount QEMU runs the vCPUs in turn on one host
+# thread, and guest time still counts the instructions executed.
 #
 #   KEVENT_BENCH=quick   one run at small sizes (default: full, 3 runs)
 . "$(dirname "$0")/lib.sh"
