@@ -54,6 +54,8 @@ fi
 
 say "booting $flavour kernel ($accel), mode $mode; console in $log"
 rc=0
+# Not the last boot's lines: tail may open the file before QEMU truncates it.
+rm -f "$log"
 timeout "${KEVENT_BOOT_TIMEOUT:-1200}" "${qemu[@]}" -accel "$accel" \
 	"${extra[@]}" -serial "file:$log" -append "$append" \
 	</dev/null >/dev/null 2>&1 &
