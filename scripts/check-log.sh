@@ -64,14 +64,23 @@ fi
 # times after it drops the pipe's lock, for one): it is listed, not counted.
 clean=$(awk '
 	function flush() {
-		if (blk ~ /kevent/)
+		if (ours)
 			printf "%s", blk
 		else
 			print "KEVENT-KCSAN-ELSEWHERE: " hdr
-		on = 0; blk = ""
+		on = 0; ours = 0; blk = ""
 	}
 	/^BUG: KCSAN: / { on = 1; hdr = substr($0, 6); blk = "" }
-	on { blk = blk $0 "\n"; if (/^=+$/) flush(); next }
+	on {
+		blk = blk $0 "\n"
+		# A stack frame (symbol+offset) or the header in kevent code,
+		# not a task that merely has kevent in its name.
+		if (/kevent[a-z_0-9]*(\+0x| \/|$)/ && !/Comm:/)
+			ours = 1
+		if (/^=+$/)
+			flush()
+		next
+	}
 	{ print }
 	END { if (on) printf "%s", blk }' <<<"$clean")
 grep '^KEVENT-KCSAN-ELSEWHERE: ' <<<"$clean" | sort | uniq -c |
