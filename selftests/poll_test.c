@@ -639,6 +639,95 @@ TEST_F(pipe, too_many_watchers_eloop)
 		close(q[i]);
 }
 
+/*
+ * One wakeup reaches each queue above its source once, however many chains
+ * lead there: a queue wakes its pollers once for the events that come
+ * before it gets to them.  400 queues watch a pipe and one queue watches
+ * the 400, so a write runs about 800 callbacks; 200 more queues watching
+ * the top one must add about 200, not a callback per chain (400 x 200,
+ * with interrupts off).  Counted in the writing thread's CPU clock of the
+ * guest, which the wakeups' interrupt is charged to (no
+ * IRQ_TIME_ACCOUNTING), the fewest of seven writes each, the two cases
+ * taking turns, with a 4x margin against a difference of 50x or more.
+ */
+#define FAN_MID	400
+#define FAN_TOP	200
+
+/* CPU time of one write, after which nothing stays ready; -1 on error */
+static long fan_write_ns(int mid[], int top, int watch[], int nwatch, int p[])
+{
+	struct ukevent ev[FAN_MID];
+	struct timespec a, b;
+	int i;
+	char c;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+	if (write(p[1], "x", 1) != 1)
+		return -1;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+	if (read(p[0], &c, 1) != 1)
+		return -1;
+	/* The next write queues every kevent anew. */
+	for (i = 0; i < FAN_MID; i++)
+		if (kq_wait_ms(mid[i], 0, 1, ev, 0))
+			return -1;
+	if (kq_wait_ms(top, 0, FAN_MID, ev, 0))
+		return -1;
+	for (i = 0; i < nwatch; i++)
+		if (kq_wait_ms(watch[i], 0, 1, ev, 0))
+			return -1;
+	return (b.tv_sec - a.tv_sec) * 1000000000L + b.tv_nsec - a.tv_nsec;
+}
+
+TEST_F(pipe, fan_in_wakes_each_queue_once)
+{
+	int mid[FAN_MID], watch[FAN_TOP], top, i, r;
+	long base = -1, fanned = -1, ns;
+	struct rlimit rl;
+
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
+	if (rl.rlim_cur < FAN_MID + FAN_TOP + 100)
+		SKIP(return, "RLIMIT_NOFILE %ld", (long)rl.rlim_cur);
+	ASSERT_LE(0, top = kq_new(0));
+	for (i = 0; i < FAN_MID; i++) {
+		ASSERT_LE(0, mid[i] = kq_new(0));
+		ASSERT_EQ(0, poll_add(mid[i], self->p[0], KEVENT_POLL_IN, 0));
+		ASSERT_EQ(0, poll_add(top, mid[i], KEVENT_POLL_IN, 0));
+	}
+	for (r = 0; r < 7; r++) {
+		ns = fan_write_ns(mid, top, watch, 0, self->p);
+		ASSERT_LT(0, ns);
+		if (base < 0 || ns < base)
+			base = ns;
+		for (i = 0; i < FAN_TOP; i++) {
+			ASSERT_LE(0, watch[i] = kq_new(0));
+			ASSERT_EQ(0, poll_add(watch[i], top, KEVENT_POLL_IN, 0));
+		}
+		ns = fan_write_ns(mid, top, watch, FAN_TOP, self->p);
+		ASSERT_LT(0, ns);
+		if (fanned < 0 || ns < fanned)
+			fanned = ns;
+		if (r == 6)
+			break;
+		for (i = 0; i < FAN_TOP; i++)
+			close(watch[i]);
+	}
+	TH_LOG("write: %ld ns, with %d queues above: %ld ns", base, FAN_TOP,
+	       fanned);
+	EXPECT_LT(fanned, 4 * base);
+	/* Every queue above still sees the event. */
+	ASSERT_EQ(1, write(self->p[1], "x", 1));
+	for (i = 0; i < FAN_TOP; i++) {
+		struct ukevent ev;
+
+		EXPECT_EQ(KEVENT_POLL_IN, kq_wait_one(watch[i], KQ_HANG_MS, &ev));
+		close(watch[i]);
+	}
+	for (i = 0; i < FAN_MID; i++)
+		close(mid[i]);
+	close(top);
+}
+
 /* An event at the bottom of a full chain reaches its top. */
 TEST_F(pipe, nested_chain_delivers)
 {

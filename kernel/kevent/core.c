@@ -33,12 +33,12 @@
  * whose source has nothing to report is dropped from the ready list;
  * spurious kevent_ready() calls are harmless.
  *
- * kevent_wait() sleepers and pollers of the queue fd (poll, select, epoll,
- * another kevent queue) share one wait queue.  Pollers are woken by every
- * event.  Sleepers wait exclusively, queued behind the pollers: an event
- * wakes one of them, and only one whose min_nr can be met.  A call that
- * leaves kevents ready behind when it returns, its own level-triggered
- * ones included, passes the wakeup on.
+ * kevent_wait() sleepers wait exclusively: an event wakes one of them, and
+ * only one whose min_nr can be met.  A call that leaves kevents ready
+ * behind when it returns, its own level-triggered ones included, passes
+ * the wakeup on.  Pollers of the queue fd (poll, select, epoll, io_uring,
+ * another kevent queue) wait apart and are woken from an irq_work, once
+ * for all the events that come before it runs: see kevent_wake_locked().
  *
  * Locking
  * -------
@@ -67,10 +67,15 @@
  *     tasklist_lock (the process source is woken with it held)
  *     siglock (the signal source is woken with it held)
  *       whatever a source holds when it calls kevent_ready(): a storage,
- *       a list or a wait queue lock, a timer's base lock
+ *       a list or a wait queue lock, a timer's base lock, the
+ *       kevent_user.poll_wait.lock of a watched queue (poll.c)
  *         kevent_user.wq.lock
- *           the locks of pollers woken from it (epoll's ep->lock, the
- *           wq.lock of a queue watching this one, ...)
+ *           the lock of a sleeper's task, which it wakes
+ *
+ *   kevent_user.poll_wait.lock (alone, or in poll_wait() under what the
+ *   poller holds; held while poll_work wakes the pollers)
+ *     the locks of the pollers it wakes: epoll's ep->lock, ...
+ *     the kevent_user.wq.lock of a queue watching this one
  *
  * kevent_user.mutex is a mutex because registration calls into sources
  * that may sleep.  It protects the tree, each kevent's ukevent and the
@@ -88,11 +93,10 @@
  * needed.  It is taken with interrupts disabled because sources may call
  * kevent_ready() from hard interrupt context (timers).
  *
- * A queue may watch another queue (poll.c); then one queue's wq.lock is
- * taken inside another's.  Chains are at most KEVENT_MAX_NESTS long, loops
- * are refused and the number of chains above a queue is bounded, and the
- * inner lock is taken with the lockdep subclass the outer one hands down
- * in ->wake_nest, as epoll does.
+ * A queue may watch another queue (poll.c).  Its pollers are woken from
+ * poll_work, never under the wq.lock of the queue, so one queue's wq.lock
+ * is never taken inside another's and the locks of a chain of queues do
+ * not nest.
  *
  * Registrations are removed from outside the queue by
  *
@@ -174,7 +178,26 @@ static void kevent_uncharge(struct user_struct *user)
 	atomic_long_dec(&user->kevents);
 }
 
-/* Wake every poller and one sleeper, or all sleepers. */
+/*
+ * Wake one sleeper, or all sleepers, and the pollers.
+ *
+ * The pollers are woken from an irq_work, once for all the events that
+ * come before it runs.  One event of a source may make ready many kevents
+ * of one queue (the registrations of one file through many descriptors, or
+ * of many queues it watches) and reach many more through the queues that
+ * watch it: woken here, the pollers of each queue would be woken once per
+ * path, all with interrupts off.  Deferred, the pollers of a queue are
+ * woken once per run of its irq_work, and the irq_works that the wakeups
+ * of one run queue are run by the next interrupt: with queues watching
+ * queues, an interrupt does at most one callback per registration of the
+ * level it wakes.
+ *
+ * An epoll watching many queues is another matter: it wakes its own
+ * pollers at every callback, and its path limits count from each file, so
+ * n queues that share a source cost n times the paths above that epoll.
+ * That is epoll's rule for any n files that share a wait queue (a FIFO
+ * opened n times, n signalfds of one process).
+ */
 static void kevent_wake_locked(struct kevent_user *ku, bool all)
 {
 	lockdep_assert_held(&ku->wq.lock);
@@ -182,6 +205,17 @@ static void kevent_wake_locked(struct kevent_user *ku, bool all)
 	/* ku->wq.lock held: no barrier needed before waitqueue_active() */
 	if (waitqueue_active(&ku->wq))
 		__wake_up_locked(&ku->wq, TASK_NORMAL, all ? 0 : 1);
+	/* Nor here: kevent_poll() takes it after it queued a poller. */
+	if (waitqueue_active(&ku->poll_wait))
+		irq_work_queue(&ku->poll_work);
+}
+
+static void kevent_poll_work(struct irq_work *work)
+{
+	struct kevent_user *ku = container_of(work, struct kevent_user,
+					      poll_work);
+
+	wake_up_poll(&ku->poll_wait, EPOLLIN | EPOLLRDNORM);
 }
 
 static void kevent_queue_locked(struct kevent_user *ku, struct kevent *k)
@@ -211,28 +245,6 @@ static void kevent_unqueue_locked(struct kevent_user *ku, struct kevent *k)
 }
 
 /**
- * kevent_ready_nested() - report activity on a kevent's source, nested
- * @k: the kevent
- * @subclass: lockdep subclass for the queue's lock
- *
- * kevent_ready() for a source that calls it with the lock of another
- * queue held: the poll source when it watches a queue, which passes the
- * ->wake_nest of the watched queue.  Pollers woken from here see
- * ->wake_nest one deeper.
- */
-void kevent_ready_nested(struct kevent *k, unsigned int subclass)
-{
-	struct kevent_user *ku = k->ku;
-	unsigned long flags;
-
-	spin_lock_irqsave_nested(&ku->wq.lock, flags, subclass);
-	ku->wake_nest = subclass + 1;
-	kevent_queue_locked(ku, k);
-	ku->wake_nest = 1;
-	spin_unlock_irqrestore(&ku->wq.lock, flags);
-}
-
-/**
  * kevent_ready() - report activity on a kevent's source
  * @k: the kevent
  *
@@ -244,7 +256,12 @@ void kevent_ready_nested(struct kevent *k, unsigned int subclass)
  */
 void kevent_ready(struct kevent *k)
 {
-	kevent_ready_nested(k, 0);
+	struct kevent_user *ku = k->ku;
+	unsigned long flags;
+
+	spin_lock_irqsave(&ku->wq.lock, flags);
+	kevent_queue_locked(ku, k);
+	spin_unlock_irqrestore(&ku->wq.lock, flags);
 }
 
 /**
@@ -1065,7 +1082,7 @@ static int kevent_sleep(struct kevent_user *ku, unsigned int need,
 			ret = -ETIMEDOUT;
 			break;
 		}
-		/* Exclusive waiters go behind the pollers, who must all wake. */
+		/* Exclusive: an event wakes one sleeper that can return. */
 		if (list_empty(&w.wq.entry))
 			__add_wait_queue_entry_tail_exclusive(&ku->wq, &w.wq);
 		set_current_state(TASK_INTERRUPTIBLE);
@@ -1255,7 +1272,8 @@ void kevent_user_put(struct kevent_user *ku)
 	/*
 	 * A source callback that unhooked itself without waiting for a lock
 	 * the registration's removal takes (POLLFREE, see poll.c) may still
-	 * be in kevent_ready(), under RCU.
+	 * be in kevent_ready(), and the end of poll_work's last run in
+	 * irq_work_single(), both under RCU.
 	 */
 	kfree_rcu(ku, rcu);
 }
@@ -1272,6 +1290,15 @@ static int kevent_release(struct inode *inode, struct file *file)
 	}
 	mutex_unlock(&ku->mutex);
 
+	/*
+	 * No poller is left (epoll unhooks itself before the release), so
+	 * nothing queues poll_work again; wait for it to have run.  Once it
+	 * is not busy, irq_work_single() may still touch it under RCU only,
+	 * and the queue is freed after a grace period: no need for
+	 * irq_work_sync()'s own on PREEMPT_RT.
+	 */
+	if (irq_work_is_busy(&ku->poll_work))
+		irq_work_sync(&ku->poll_work);
 	kevent_user_put(ku);
 	return 0;
 }
@@ -1279,13 +1306,23 @@ static int kevent_release(struct inode *inode, struct file *file)
 static __poll_t kevent_poll(struct file *file, poll_table *wait)
 {
 	struct kevent_user *ku = file->private_data;
+	unsigned int nr_ready;
+	unsigned long flags;
 
-	/*
-	 * Queued under ku->wq.lock, which kevent_ready() holds while it
-	 * changes nr_ready and wakes: no wakeup can be missed.
-	 */
-	poll_wait(file, &ku->wq, wait);
-	return READ_ONCE(ku->nr_ready) ? EPOLLIN | EPOLLRDNORM : 0;
+	if (!poll_does_not_wait(wait)) {
+		poll_wait(file, &ku->poll_wait, wait);
+		/*
+		 * kevent_ready() changes nr_ready and looks for pollers
+		 * under ku->wq.lock: it sees us on poll_wait, or we see
+		 * nr_ready.
+		 */
+		spin_lock_irqsave(&ku->wq.lock, flags);
+		nr_ready = ku->nr_ready;
+		spin_unlock_irqrestore(&ku->wq.lock, flags);
+	} else {
+		nr_ready = READ_ONCE(ku->nr_ready);
+	}
+	return nr_ready ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 #ifdef CONFIG_PROC_FS
@@ -1348,10 +1385,11 @@ int kevent_create(u64 flags)
 	mutex_init(&ku->mutex);
 	ku->tree = RB_ROOT;
 	init_waitqueue_head(&ku->wq);
+	init_waitqueue_head(&ku->poll_wait);
+	init_irq_work(&ku->poll_work, kevent_poll_work);
 	INIT_LIST_HEAD(&ku->ready);
 	ku->user = get_current_user();
 	refcount_set(&ku->ref, 1);
-	ku->wake_nest = 1;
 	INIT_LIST_HEAD(&ku->nest_down);
 	INIT_LIST_HEAD(&ku->nest_up);
 

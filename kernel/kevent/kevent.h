@@ -6,6 +6,7 @@
 #define _KERNEL_KEVENT_KEVENT_H
 
 #include <linux/fs.h>
+#include <linux/irq_work.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -25,17 +26,18 @@ struct user_struct;
  * struct kevent_user - one event queue, the object behind a kevent fd
  * @mutex: serialises registration changes and event delivery
  * @tree: registered kevents keyed by (type, id, owner); under @mutex
- * @wq: kevent_wait() sleepers (exclusive, at the tail) and pollers of the
- *	queue fd; @wq.lock also guards @ready, @nr_ready and every kevent's
- *	state
+ * @wq: kevent_wait() sleepers, waiting exclusively; @wq.lock also guards
+ *	@ready, @nr_ready and every kevent's state
+ * @poll_wait: pollers of the queue fd (poll, select, epoll, io_uring, a
+ *	queue watching this one)
+ * @poll_work: wakes @poll_wait, out of the context that made a kevent
+ *	ready
  * @ready: kevents with something to report, each at most once
  * @nr_ready: length of @ready
  * @user: the user charged for the registrations, the queue's creator
  * @nr_kevents: registrations in @tree; under @mutex
  * @ref: the queue file holds one reference; kevent_remove_if() callers
  *	take others
- * @wake_nest: the lockdep subclass with which a queue watching this one
- *	takes its own @wq.lock when woken from ours; under @wq.lock
  * @nest_down: the queues this one watches (struct kevent_nest.down)
  * @nest_up: the queues that watch this one (struct kevent_nest.up)
  * @nest_gen: @nest_depth and @nest_paths were computed in this pass
@@ -50,12 +52,13 @@ struct kevent_user {
 	struct mutex		mutex;		/* see core.c, Locking */
 	struct rb_root		tree;
 	wait_queue_head_t	wq;
+	wait_queue_head_t	poll_wait;
+	struct irq_work		poll_work;
 	struct list_head	ready;
 	unsigned int		nr_ready;
 	struct user_struct	*user;
 	unsigned int		nr_kevents;
 	refcount_t		ref;
-	unsigned int		wake_nest;
 	struct list_head	nest_down;
 	struct list_head	nest_up;
 	unsigned int		nest_gen;
@@ -300,7 +303,6 @@ void kevent_process_del(struct kevent_process *kp,
 			struct kevent_storage_entry *e);
 
 void kevent_ready(struct kevent *k);
-void kevent_ready_nested(struct kevent *k, unsigned int subclass);
 void kevent_user_get(struct kevent_user *ku);
 void kevent_user_put(struct kevent_user *ku);
 void kevent_remove_if(struct kevent_user *ku, u32 type, u64 id, void *owner,

@@ -12,23 +12,21 @@
  * The registration is a struct kevent_file (file.c): it holds a reference
  * on the file and goes away when its file descriptor is closed.
  *
- * A queue can watch another queue.  A wakeup of the watched queue then
- * runs this source's callback, which takes the watching queue's lock,
- * inside the watched one's: kevent_ready_nested() with the subclass the
- * watched queue hands down, so that lockdep sees an order, not recursion.
- * Registrations between queues form a graph, kept in kevent_user.nest_down
- * and .nest_up under kevent_nest_mutex: an ADD that would close a loop,
- * make a chain of queues longer than KEVENT_MAX_NESTS, or give a queue
- * more chains of watching queues above it than kevent_path_limits[]
- * allows, fails with -ELOOP.  The last bounds the queues one wakeup of a
- * queue reaches.  Unlike epoll's reverse_path_check(), the paths are not
- * counted from each watched file: a file watched by many queues that are
- * watched in turn costs a callback per path at every wakeup, with
- * interrupts off, bounded only by max_user_kevents.
+ * A queue can watch another queue.  The watched queue wakes its pollers
+ * from an irq_work (kevent_wake_locked() in core.c), which runs this
+ * source's callback: the watching queue's lock is not taken inside the
+ * watched one's, and however many paths lead from a source to a queue,
+ * the queue's pollers are woken once for all the events that come before
+ * its irq_work runs.  Registrations between queues form a graph, kept in
+ * kevent_user.nest_down and .nest_up under kevent_nest_mutex: an ADD that
+ * would close a loop, make a chain of queues longer than KEVENT_MAX_NESTS,
+ * or give a queue more chains of watching queues above it than
+ * kevent_path_limits[] allows, fails with -ELOOP, as in epoll.
  *
- * An epoll file cannot be watched (-EOPNOTSUPP): epoll annotates its wakeup
- * nesting only for epoll files, and a chain epoll -> kevent -> epoll would
- * look like recursion to lockdep.  A kevent fd can be watched by epoll.
+ * An epoll file cannot be watched (-EOPNOTSUPP): epoll's loop and path
+ * checks do not see through a kevent queue, nor ours through an epoll
+ * file, and a loop epoll -> kevent -> epoll would go unnoticed.  A kevent
+ * fd can be watched by epoll.
  */
 
 #include <linux/file.h>
@@ -136,11 +134,7 @@ static int kevent_poll_wake(wait_queue_entry_t *wait, unsigned int mode,
 	/* A wakeup without a key may be about anything. */
 	if (mask && !(mask & kevent_poll_mask(k)))
 		return 0;
-	if (p->nest)
-		/* Stable: the watched queue holds its wq.lock around us. */
-		kevent_ready_nested(k, p->nest->inner->wake_nest);
-	else
-		kevent_ready(k);
+	kevent_ready(k);
 	return 0;
 }
 
