@@ -10,7 +10,10 @@
  * events they may have made ready; that walks the storage in the callback's
  * context, often softirq with the socket's locks held, and only queues the
  * kevents that asked for those events.  No wait queue entry, no ->poll()
- * call and no allocation happen on that path.
+ * call and no allocation happen on that path.  It visits every
+ * registration of the socket, as a wakeup of a wait queue visits every
+ * epoll watch on it; the pollers of the queues it wakes are woken later,
+ * from an irq_work (core.c).
  *
  * What is reported is decided when the event is delivered, in process
  * context: the bits from the protocol's own ->poll() (the one definition of
