@@ -796,6 +796,55 @@ TEST_F(kq_clock, absolute_timeout_in_the_past)
 	EXPECT_EQ(sleeps, kq_task_sleeps(me));
 }
 
+/*
+ * A relative timeout is a duration: setting CLOCK_REALTIME forward while a
+ * relative REALTIME wait sleeps does not end it (it would, were the
+ * timeout turned into a REALTIME time).  Needs CAP_SYS_TIME.
+ */
+struct clock_jump {
+	pid_t	tid;
+	int	err;
+};
+
+static void *jump_clock_when_blocked(void *arg)
+{
+	struct clock_jump *j = arg;
+	struct timespec ts;
+
+	j->err = kq_await_blocked(j->tid, __NR_kevent_wait) ? ETIMEDOUT : 0;
+	if (j->err)
+		return NULL;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 3600;
+	if (clock_settime(CLOCK_REALTIME, &ts))
+		j->err = errno;
+	return NULL;
+}
+
+TEST(relative_realtime_timeout_is_a_duration)
+{
+	struct clock_jump j = { .tid = kq_gettid(), .err = -1 };
+	struct timespec ts;
+	pthread_t t;
+	__s64 t0;
+	int fd;
+
+	ASSERT_LE(0, fd = kq_new(0));
+	ASSERT_EQ(0, user_add(fd, 1, 0, 0));
+	ASSERT_EQ(0, pthread_create(&t, NULL, jump_clock_when_blocked, &j));
+	t0 = now_ns(CLOCK_MONOTONIC);
+	EXPECT_EQ(0, wait_clock(fd, CLOCK_REALTIME, 500 * MS, false));
+	EXPECT_LE(t0 + 500 * MS, now_ns(CLOCK_MONOTONIC));
+	pthread_join(t, NULL);
+	close(fd);
+	if (j.err == EPERM)
+		SKIP(return, "cannot set CLOCK_REALTIME");
+	ASSERT_EQ(0, j.err);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec -= 3600;
+	EXPECT_EQ(0, clock_settime(CLOCK_REALTIME, &ts));
+}
+
 /* Signal mask */
 
 static int got_usr1;
