@@ -129,7 +129,7 @@
 #include "kevent.h"
 
 /* The sources by type; a source that is configured out is NULL. */
-static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_POSIX_TIMER + 1] = {
+static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_NAIO + 1] = {
 	[KEVENT_TYPE_USER]	= &kevent_user_event_ops,
 #ifdef CONFIG_NET
 	[KEVENT_TYPE_SOCKET]	= &kevent_socket_ops,
@@ -144,6 +144,9 @@ static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_POSIX_TIMER + 1
 #endif
 #ifdef CONFIG_POSIX_TIMERS
 	[KEVENT_TYPE_POSIX_TIMER] = &kevent_posix_timer_ops,
+#endif
+#ifdef CONFIG_NET
+	[KEVENT_TYPE_NAIO]	= &kevent_naio_ops,
 #endif
 };
 
@@ -272,6 +275,8 @@ void kevent_storage_init(struct kevent_storage *st)
 {
 	spin_lock_init(&st->lock);
 	INIT_HLIST_HEAD(&st->list);
+	INIT_LIST_HEAD(&st->naio_recv);
+	INIT_LIST_HEAD(&st->naio_send);
 }
 
 /**
@@ -533,10 +538,12 @@ static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
 	struct kevent *k;
 	int err;
 
+	err = -EEXIST;
 	if (kevent_find(ku, uk->type, uk->id, owner))
-		return -EEXIST;
+		goto out_unprepare;
+	err = -ENOSPC;
 	if (!kevent_charge(ku->user))
-		return -ENOSPC;
+		goto out_unprepare;
 
 	err = -ENOMEM;
 	k = kzalloc(sizeof(*k) + ops->priv_size, GFP_KERNEL_ACCOUNT);
@@ -550,7 +557,7 @@ static int kevent_add(struct kevent_user *ku, const struct kevent_ops *ops,
 	k->uk.id = uk->id;
 	kevent_set_request(k, uk);
 	if (len)
-		memcpy(k->priv, priv, len);
+		memcpy(k->priv + ops->prep_offset, priv, len);
 
 	if (ops->attach) {
 		err = ops->attach(k);
@@ -568,8 +575,15 @@ out_free:
 	spin_unlock_irq(&ku->wq.lock);
 	/* It may have been visible to RCU readers of the source, too. */
 	kfree_rcu(k, rcu);
+	/* ->attach() released what ->prepare() took. */
+	kevent_uncharge(ku->user);
+	return err;
+
 out_uncharge:
 	kevent_uncharge(ku->user);
+out_unprepare:
+	if (len && ops->unprepare)
+		ops->unprepare((void *)priv);
 	return err;
 }
 

@@ -85,15 +85,24 @@ static DEFINE_STATIC_KEY_FALSE(kevent_files_used);
  */
 struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k)
 {
-	struct file *file;
-
 	if (k->uk.id > INT_MAX)
 		return ERR_PTR(-EBADF);
-	file = fget(k->uk.id);
+	return kevent_file_get_fd(kf, k, k->uk.id);
+}
+
+/* kevent_file_get() for a source whose id holds the fd and more */
+struct file *kevent_file_get_fd(struct kevent_file *kf, struct kevent *k,
+				unsigned int fd)
+{
+	struct file *file;
+
+	if (fd > INT_MAX)
+		return ERR_PTR(-EBADF);
+	file = fget(fd);
 	if (!file)
 		return ERR_PTR(-EBADF);
 	kf->file = file;
-	kf->fd = k->uk.id;
+	kf->fd = fd;
 	kf->e.k = k;
 	kf->listed = false;
 	INIT_HLIST_NODE(&kf->e.node);

@@ -20,6 +20,7 @@
 #include <linux/wait.h>
 #include <uapi/linux/kevent.h>
 
+struct sock;
 struct user_struct;
 
 /**
@@ -149,6 +150,9 @@ struct kevent {
  * @prepare: for an ADD, before the queue's mutex is taken: do what may
  *	fault or sleep for long (look up a futex key, fault in user memory)
  *	and write the first @prep_size bytes of the private data to @prep
+ * @prep_offset: where in the private data ->prepare's bytes go
+ * @unprepare: give back what ->prepare took, for an ADD that failed before
+ *	->attach was called
  * @attach: connect a new kevent to its source; may sleep.  On failure it
  *	must leave the source as it found it.  A source with ->prepare
  *	fails with -EFAULT only where a page it prepared went meanwhile: the
@@ -178,8 +182,10 @@ struct kevent_ops {
 	u32	always;
 	__poll_t (*poll_events)(u32 events);
 	size_t	prep_size;
+	size_t	prep_offset;
 	int	(*check)(const struct ukevent *uk);
 	int	(*prepare)(const struct ukevent *uk, void *prep);
+	void	(*unprepare)(void *prep);
 	int	(*attach)(struct kevent *k);
 	void	(*detach)(struct kevent *k);
 	int	(*modify)(struct kevent *k, const struct ukevent *uk);
@@ -222,6 +228,8 @@ struct kevent_file {
 };
 
 struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k);
+struct file *kevent_file_get_fd(struct kevent_file *kf, struct kevent *k,
+				unsigned int fd);
 int kevent_file_watch(struct kevent_file *kf);
 void kevent_file_put(struct kevent_file *kf, bool watched);
 bool kevent_file_stale(struct kevent *k);
@@ -258,8 +266,11 @@ bool kevent_poll_report(struct kevent *k, struct ukevent *out);
 
 /**
  * struct kevent_storage - the kevents watching one object
- * @lock: guards @list; taken with interrupts off
+ * @lock: guards @list, @naio_recv and @naio_send; taken with interrupts
+ *	off
  * @list: struct kevent_storage_entry.node
+ * @naio_recv: pending KEVENT_TYPE_NAIO receives of a socket, oldest first
+ * @naio_send: and sends
  *
  * The structure of the original kevent design: an object that produces
  * events (a socket) carries a storage, and its state changes walk the
@@ -268,6 +279,8 @@ bool kevent_poll_report(struct kevent *k, struct ukevent *out);
 struct kevent_storage {
 	spinlock_t		lock;	/* irqs off: callbacks run in any context */
 	struct hlist_head	list;
+	struct list_head	naio_recv;
+	struct list_head	naio_send;
 };
 
 void kevent_storage_init(struct kevent_storage *st);
@@ -285,12 +298,14 @@ void kevent_storage_notify(struct kevent_storage *st, u32 events);
  * @signals: KEVENT_TYPE_SIGNAL registrations, by signal number - 1
  * @nr_signals: the length of each of @signals, at most KEVENT_SIGNAL_MAX
  * @futexes: KEVENT_TYPE_FUTEX registrations
+ * @naio: KEVENT_TYPE_NAIO requests of the process, cancelled at exec and exit
  */
 struct kevent_process {
 	spinlock_t		lock;	/* irqs off: signals come in any context */
 	struct hlist_head	signals[_NSIG];
 	u8			nr_signals[_NSIG];
 	struct hlist_head	futexes;
+	struct hlist_head	naio;
 };
 
 /* Most registrations of one signal of one process: the queues it is in */
@@ -322,6 +337,10 @@ extern const struct kevent_ops kevent_signal_ops;
 extern const struct kevent_ops kevent_proc_ops;
 extern const struct kevent_ops kevent_futex_ops;
 extern const struct kevent_ops kevent_posix_timer_ops;
+extern const struct kevent_ops kevent_naio_ops;
+
+void kevent_socket_enable(void);
+bool kevent_socket_hooked(struct sock *sk);
 
 /* Core entry points for the system calls */
 

@@ -49,6 +49,7 @@ struct kevent_process *kevent_process_get(void)
 		INIT_HLIST_HEAD(&kp->signals[i]);
 	memset(kp->nr_signals, 0, sizeof(kp->nr_signals));
 	INIT_HLIST_HEAD(&kp->futexes);
+	INIT_HLIST_HEAD(&kp->naio);
 	/* Fully ordered: publishes the initialised structure. */
 	old = cmpxchg(&sig->kevent, NULL, kp);
 	if (old) {
@@ -112,6 +113,7 @@ static void kevent_process_reap(struct signal_struct *sig)
 	for (i = 0; i < ARRAY_SIZE(kp->signals); i++)
 		kevent_process_take(&kp->signals[i], &list);
 	kevent_process_take(&kp->futexes, &list);
+	kevent_process_take(&kp->naio, &list);
 	spin_unlock_irq(&kp->lock);
 
 	/* The process cannot add a registration meanwhile: no check */
@@ -157,5 +159,6 @@ void kevent_process_free(struct signal_struct *sig)
 	for (i = 0; i < ARRAY_SIZE(kp->signals); i++)
 		WARN_ON_ONCE(!hlist_empty(&kp->signals[i]));
 	WARN_ON_ONCE(!hlist_empty(&kp->futexes));
+	WARN_ON_ONCE(!hlist_empty(&kp->naio));
 	kfree(kp);
 }

@@ -90,8 +90,15 @@ void kevent_socket_free(struct socket_wq *wq)
 	kevent_storage_free(wq->kevent);
 }
 
+/* The socket callbacks call kevent_socket_notify() from now on. */
+void kevent_socket_enable(void)
+{
+	if (!static_key_enabled(&kevent_socket_used))
+		static_branch_enable(&kevent_socket_used);
+}
+
 /* Do the hooked callbacks see every readiness change of @sk? */
-static bool kevent_socket_hooked(struct sock *sk)
+bool kevent_socket_hooked(struct sock *sk)
 {
 	if (READ_ONCE(sk->sk_data_ready) != sock_def_readable)
 		return false;
@@ -131,8 +138,7 @@ static int kevent_socket_attach(struct kevent *k)
 	if (!s->st)
 		goto out_put;
 
-	if (!static_key_enabled(&kevent_socket_used))
-		static_branch_enable(&kevent_socket_used);
+	kevent_socket_enable();
 	kevent_storage_add(s->st, &s->entry, k);
 	err = kevent_file_watch(&s->p.kf);
 	if (err)

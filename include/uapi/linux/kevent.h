@@ -40,6 +40,7 @@ struct kevent_init_args {
 #define KEVENT_TYPE_PROC	7	/* process exit, by pidfd */
 #define KEVENT_TYPE_FUTEX	8	/* FUTEX_WAKE on a futex word */
 #define KEVENT_TYPE_POSIX_TIMER	9	/* timer_create() with SIGEV_KEVENT */
+#define KEVENT_TYPE_NAIO	10	/* network AIO request */
 
 /*
  * KEVENT_TYPE_POLL: id is a file descriptor of the caller; event is a mask
@@ -126,6 +127,26 @@ struct kevent_init_args {
  * on output and ret_data the number of expirations since the last report,
  * that is one more than the overrun count of a timer signal.
  */
+
+/*
+ * KEVENT_TYPE_NAIO: a network AIO request.  The low 32 bits of id are a
+ * socket file descriptor of the caller (a TCP, UDP or UNIX stream or
+ * datagram socket), the high 32 bits a request number of its choosing;
+ * param[0] is the address of a buffer and param[1] its length, 1 to 2 GiB
+ * less a page.  The buffer is pinned when the request is added and charged to the
+ * caller's RLIMIT_MEMLOCK.  event is KEVENT_NAIO_RECV, with or without
+ * KEVENT_NAIO_WAITALL, or KEVENT_NAIO_SEND; the request must have
+ * KEVENT_REQ_ONESHOT and cannot be modified.  The kernel moves the data;
+ * the completion reports event as asked, and ret_data holds the bytes
+ * moved in its low 32 bits and, with KEVENT_NAIO_ERROR in event, the errno
+ * that stopped the request in its high 32 bits.  The requests of one queue
+ * on one socket complete in the order they were added, RECVs and SENDs
+ * each.
+ */
+#define KEVENT_NAIO_RECV	0x0001U	/* receive into the buffer */
+#define KEVENT_NAIO_SEND	0x0002U	/* send the buffer */
+#define KEVENT_NAIO_WAITALL	0x0100U	/* RECV: fill the buffer, EOF or error */
+#define KEVENT_NAIO_ERROR	0x80000000U	/* output: an errno in ret_data */
 
 /**
  * struct ukevent - one change, or one reported event

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent: network AIO (KEVENT_TYPE_NAIO): the kernel receives into and
+ * sends from user pages it pinned.
+ *
+ * A request names a socket and a buffer.  ->prepare pins the buffer's
+ * pages (FOLL_LONGTERM, writable for RECV) before the queue's mutex is
+ * taken, charging them to the submitting user's locked_vm against
+ * RLIMIT_MEMLOCK as io_uring charges its registered buffers; ->detach,
+ * which every way out of a request goes through (completion, REMOVE, the
+ * close of the socket's fd, of the queue, exec and exit of the submitting
+ * process), unpins and uncharges them.  An ADD that fails before ->attach
+ * gives them back through ->unprepare.
+ *
+ * The socket callbacks only make requests ready, through the socket's
+ * kevent_storage as for KEVENT_TYPE_SOCKET: nothing is copied, allocated
+ * or locked beyond the storage in softirq.  The data is moved by ->report,
+ * in process context under the queue's mutex (the kevent_wait() that
+ * delivers the completion, or the ADD or ENABLE that finds the socket
+ * ready): sock_recvmsg() or sock_sendmsg() with MSG_DONTWAIT on a bio_vec
+ * iterator over the pinned pages, with the submitter's credentials, so the
+ * pages need no mm and any thread or process that reaps the queue can do
+ * it.  A RECV completes with what one call returns (a datagram, cut to the
+ * buffer, on a datagram socket), or with WAITALL when the buffer is full,
+ * at end of file or on an error; a SEND when every byte is queued.  What
+ * was moved, and the error that stopped it, are kept in the request, so a
+ * report that could not be copied out reports the same again.
+ *
+ * The requests of one queue on one socket are served in the order they
+ * were added: the storage keeps a line of RECVs and one of SENDs, only the
+ * oldest request of a queue in a line moves data, and it leaves the line
+ * when it completes, making the next one of its queue look again.
+ * Requests of other queues neither wait for it nor hold it back.
+ *
+ * A request is also listed in the submitting process's struct
+ * kevent_process (process.c), which removes it at exec and exit: after
+ * exec the pages belong to an address space that is gone.
+ */
+
+#include <linux/cred.h>
+#include <linux/file.h>
+#include <linux/kevent.h>
+#include <linux/mm.h>
+#include <linux/net.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
+#include <linux/slab.h>
+#include <linux/socket.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <net/sock.h>
+
+#include "kevent.h"
+
+/* What ->prepare pins, before the queue's mutex is taken */
+struct kevent_naio_pin {
+	struct page			**pages;
+	struct bio_vec			*bvec;
+	struct user_struct		*user;	/* charged for the pages */
+	u32				nr_pages;
+	u32				offset;	/* in the first page */
+};
+
+static_assert(sizeof(struct kevent_naio_pin) <= KEVENT_PREP_SIZE);
+
+struct kevent_naio {
+	struct kevent_poll		p;	/* first: fd-based */
+	struct kevent_naio_pin		pin;
+	struct kevent_storage_entry	entry;
+	struct kevent_storage		*st;
+	struct list_head		fifo;	/* in st->naio_recv or _send
+						 * until it completes
+						 */
+	struct kevent_process		*kp;	/* of the submitter: exec and
+						 * exit cancel the request
+						 */
+	struct kevent_storage_entry	pentry;	/* in kp->naio */
+	const struct cred		*cred;	/* the submitter's */
+	u32				len;
+	u32				done;
+	int				err;
+	bool				complete;
+	bool				send;
+};
+
+static struct list_head *kevent_naio_fifo(struct kevent_naio *n)
+{
+	return n->send ? &n->st->naio_send : &n->st->naio_recv;
+}
+
+static int kevent_naio_account(struct user_struct *user, unsigned long nr)
+{
+	unsigned long limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+	unsigned long cur = atomic_long_read(&user->locked_vm), new;
+
+	if (ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK)) {
+		atomic_long_add(nr, &user->locked_vm);
+		return 0;
+	}
+	do {
+		new = cur + nr;
+		if (new > limit)
+			return -ENOMEM;
+	} while (!atomic_long_try_cmpxchg(&user->locked_vm, &cur, new));
+	return 0;
+}
+
+static void kevent_naio_unpin(struct kevent_naio_pin *pin, bool dirty)
+{
+	unpin_user_pages_dirty_lock(pin->pages, pin->nr_pages, dirty);
+	atomic_long_sub(pin->nr_pages, &pin->user->locked_vm);
+	free_uid(pin->user);
+	kvfree(pin->pages);
+	kvfree(pin->bvec);
+}
+
+static void kevent_naio_unprepare(void *prep)
+{
+	kevent_naio_unpin(prep, false);
+}
+
+static int kevent_naio_check(const struct ukevent *uk)
+{
+	if (!(uk->req_flags & KEVENT_REQ_ONESHOT))
+		return -EINVAL;
+	switch (uk->event) {
+	case KEVENT_NAIO_RECV:
+	case KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL:
+	case KEVENT_NAIO_SEND:
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (!uk->param[1] || uk->param[1] > MAX_RW_COUNT)
+		return -EINVAL;
+	return 0;
+}
+
+static int kevent_naio_prepare(const struct ukevent *uk, void *prep)
+{
+	struct kevent_naio_pin *n = prep;
+	u64 addr = uk->param[0], len = uk->param[1];
+	bool write = uk->event != KEVENT_NAIO_SEND;
+	unsigned long start, nr;
+	int pinned, i, err;
+
+	/* addr does not fit an unsigned long on a 32-bit kernel */
+	if (addr != (unsigned long)addr ||
+	    !access_ok((void __user *)(unsigned long)addr, len))
+		return -EFAULT;
+	start = addr & PAGE_MASK;
+	nr = (PAGE_ALIGN(addr + len) - start) >> PAGE_SHIFT;
+	/* Charged first: nothing is allocated for a request past the limit. */
+	n->user = get_uid(current_user());
+	err = kevent_naio_account(n->user, nr);
+	if (err)
+		goto out_uid;
+	err = -ENOMEM;
+	n->pages = kvmalloc_array(nr, sizeof(*n->pages), GFP_KERNEL_ACCOUNT);
+	n->bvec = kvmalloc_array(nr, sizeof(*n->bvec), GFP_KERNEL_ACCOUNT);
+	if (!n->pages || !n->bvec)
+		goto out_free;
+	pinned = pin_user_pages_fast(start, nr,
+				     (write ? FOLL_WRITE : 0) | FOLL_LONGTERM,
+				     n->pages);
+	if (pinned != nr) {
+		if (pinned > 0)
+			unpin_user_pages(n->pages, pinned);
+		err = pinned < 0 ? pinned : -EFAULT;
+		goto out_free;
+	}
+	n->nr_pages = nr;
+	n->offset = addr & ~PAGE_MASK;
+	for (i = 0; i < nr; i++)
+		bvec_set_page(&n->bvec[i], n->pages[i], PAGE_SIZE, 0);
+	return 0;
+
+out_free:
+	kvfree(n->pages);
+	kvfree(n->bvec);
+	atomic_long_sub(nr, &n->user->locked_vm);
+out_uid:
+	free_uid(n->user);
+	return err;
+}
+
+/*
+ * The sockets whose readiness changes all reach the socket callbacks
+ * (socket.c), and whose data is a byte stream or datagrams.
+ */
+static bool kevent_naio_socket_ok(struct socket *sock)
+{
+	return kevent_socket_hooked(sock->sk) &&
+	       (sock->type == SOCK_STREAM || sock->type == SOCK_DGRAM);
+}
+
+static int kevent_naio_attach(struct kevent *k)
+{
+	struct kevent_naio *n = kevent_priv(k);
+	struct socket *sock;
+	struct file *file;
+	int err;
+
+	file = kevent_file_get_fd(&n->p.kf, k, lower_32_bits(k->uk.id));
+	err = PTR_ERR(file);
+	if (IS_ERR(file))
+		goto out_unpin;
+	err = -ENOTSOCK;
+	sock = sock_from_file(file);
+	if (!sock)
+		goto out_put;
+	err = -EOPNOTSUPP;
+	if (!kevent_naio_socket_ok(sock))
+		goto out_put;
+	n->done = 0;
+	n->err = 0;
+	n->complete = false;
+	n->send = k->uk.event == KEVENT_NAIO_SEND;
+	n->len = k->uk.param[1];
+	err = -ENOMEM;
+	n->kp = kevent_process_get();
+	if (!n->kp)
+		goto out_put;
+	n->st = kevent_storage_get(&sock->wq.kevent);
+	if (!n->st)
+		goto out_put;
+	n->cred = get_current_cred();
+	kevent_socket_enable();
+	spin_lock_irq(&n->st->lock);
+	list_add_tail(&n->fifo, kevent_naio_fifo(n));
+	spin_unlock_irq(&n->st->lock);
+	kevent_storage_add(n->st, &n->entry, k);
+	err = kevent_file_watch(&n->p.kf);
+	if (err)
+		goto out_del;
+	kevent_process_add(n->kp, &n->kp->naio, &n->pentry, k);
+	return 0;
+
+out_del:
+	kevent_storage_del(n->st, &n->entry);
+	spin_lock_irq(&n->st->lock);
+	list_del(&n->fifo);
+	spin_unlock_irq(&n->st->lock);
+	put_cred(n->cred);
+out_put:
+	kevent_file_put(&n->p.kf, false);
+out_unpin:
+	kevent_naio_unpin(&n->pin, false);
+	return err;
+}
+
+/*
+ * Take @n out of its line, and let the next request of its queue in that
+ * line look at the socket again.  Called with n->st->lock held.
+ */
+static void kevent_naio_leave_line(struct kevent_naio *n)
+{
+	struct list_head *line = kevent_naio_fifo(n);
+	struct kevent_naio *next = n;
+
+	if (list_empty(&n->fifo))
+		return;
+	list_for_each_entry_continue(next, line, fifo) {
+		if (next->p.kf.e.k->ku == n->p.kf.e.k->ku) {
+			kevent_ready(next->p.kf.e.k);
+			break;
+		}
+	}
+	list_del_init(&n->fifo);
+}
+
+static void kevent_naio_detach(struct kevent *k)
+{
+	struct kevent_naio *n = kevent_priv(k);
+
+	kevent_process_del(n->kp, &n->pentry);
+	kevent_storage_del(n->st, &n->entry);
+	spin_lock_irq(&n->st->lock);
+	kevent_naio_leave_line(n);
+	spin_unlock_irq(&n->st->lock);
+	put_cred(n->cred);
+	kevent_naio_unpin(&n->pin, !n->send);
+	kevent_file_put(&n->p.kf, true);
+}
+
+/* An iterator over the part of the buffer not moved yet */
+static void kevent_naio_iter(struct kevent_naio *n, struct iov_iter *iter,
+			     unsigned int dir)
+{
+	size_t off = n->pin.offset + n->done;
+	unsigned int first = off >> PAGE_SHIFT;
+
+	iov_iter_bvec(iter, dir, n->pin.bvec + first, n->pin.nr_pages - first,
+		      n->pin.offset + n->len - ((size_t)first << PAGE_SHIFT));
+	iov_iter_advance(iter, off & ~PAGE_MASK);
+}
+
+/*
+ * Move data between the socket and the pages, as the submitter; true once
+ * the request is done.  An error stops it, with the bytes moved before.
+ */
+static bool kevent_naio_move(struct kevent *k, struct kevent_naio *n)
+{
+	struct socket *sock = sock_from_file(n->p.kf.file);
+	bool waitall = k->uk.event & KEVENT_NAIO_WAITALL;
+	const struct cred *old;
+	bool done = true;
+	int ret;
+
+	old = override_creds(n->cred);
+	while (n->done < n->len) {
+		struct msghdr msg = {};
+
+		if (n->send) {
+			msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
+			kevent_naio_iter(n, &msg.msg_iter, ITER_SOURCE);
+			ret = sock_sendmsg(sock, &msg);
+		} else {
+			kevent_naio_iter(n, &msg.msg_iter, ITER_DEST);
+			ret = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
+		}
+		if (ret == -EAGAIN) {
+			done = false;
+			break;
+		}
+		if (ret < 0) {
+			n->err = ret;
+			break;
+		}
+		if (!ret && !n->send)
+			break;		/* end of file */
+		n->done += ret;
+		if (!n->send && (!waitall || sock->type == SOCK_DGRAM))
+			break;
+		cond_resched();
+	}
+	revert_creds(old);
+	return done;
+}
+
+/* Is @n the oldest request of its queue in its line on the socket? */
+static bool kevent_naio_first(struct kevent_naio *n)
+{
+	struct kevent_user *ku = n->p.kf.e.k->ku;
+	struct kevent_naio *r;
+	bool first = false;
+
+	spin_lock_irq(&n->st->lock);
+	list_for_each_entry(r, kevent_naio_fifo(n), fifo) {
+		if (r->p.kf.e.k->ku == ku) {
+			first = r == n;
+			break;
+		}
+	}
+	spin_unlock_irq(&n->st->lock);
+	return first;
+}
+
+/* A request is not changed: REMOVE it and ADD another. */
+static int kevent_naio_modify(struct kevent *k, const struct ukevent *uk)
+{
+	return -EINVAL;
+}
+
+static bool kevent_naio_report(struct kevent *k, struct ukevent *out)
+{
+	struct kevent_naio *n = kevent_priv(k);
+
+	/* Requests of one queue on one socket are served in order. */
+	if (!n->complete && kevent_naio_first(n)) {
+		n->complete = kevent_naio_move(k, n);
+		if (n->complete) {
+			/* Done with the socket: the next one may go on. */
+			spin_lock_irq(&n->st->lock);
+			kevent_naio_leave_line(n);
+			spin_unlock_irq(&n->st->lock);
+		}
+	}
+	if (!n->complete)
+		return false;
+	out->event = k->uk.event;
+	out->ret_data = n->done;
+	if (n->err) {
+		out->event |= KEVENT_NAIO_ERROR;
+		out->ret_data |= (u64)-n->err << 32;
+	}
+	return true;
+}
+
+const struct kevent_ops kevent_naio_ops = {
+	.priv_size	= sizeof(struct kevent_naio),
+	.fd_based	= true,
+	.event_mask	= KEVENT_NAIO_RECV | KEVENT_NAIO_SEND |
+			  KEVENT_NAIO_WAITALL,
+	.always		= KEVENT_SOCKET_RECV | KEVENT_SOCKET_SEND |
+			  KEVENT_SOCKET_HUP | KEVENT_SOCKET_ERR,
+	.prep_size	= sizeof(struct kevent_naio_pin),
+	.prep_offset	= offsetof(struct kevent_naio, pin),
+	.check		= kevent_naio_check,
+	.prepare	= kevent_naio_prepare,
+	.unprepare	= kevent_naio_unprepare,
+	.attach		= kevent_naio_attach,
+	.detach		= kevent_naio_detach,
+	.modify		= kevent_naio_modify,
+	.report		= kevent_naio_report,
+};

@@ -1,0 +1,532 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * kevent selftests: KEVENT_TYPE_NAIO, network AIO into pinned pages.
+ * (Work in progress: RECV and SEND.)
+ */
+
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "common.h"
+
+#define BUF_SIZE	0x100000
+
+static int naio_ctl(int kq, unsigned int cmd, int fd, __u32 nr, void *buf,
+		    __u64 len, __u32 event, __u32 req_flags)
+{
+	struct ukevent uk = {
+		.id = (__u64)nr << 32 | (__u32)fd,
+		.udata = nr,
+		.type = KEVENT_TYPE_NAIO,
+		.event = event,
+		.req_flags = req_flags,
+		.param = { (uintptr_t)buf, len },
+	};
+
+	return kq_ctl1(kq, cmd, uk);
+}
+
+static int naio_add(int kq, int fd, __u32 nr, void *buf, __u64 len,
+		    __u32 event)
+{
+	return naio_ctl(kq, KEVENT_CTL_ADD, fd, nr, buf, len, event,
+			KEVENT_REQ_ONESHOT);
+}
+
+static int naio_remove(int kq, int fd, __u32 nr)
+{
+	return kq_remove(kq, KEVENT_TYPE_NAIO, (__u64)nr << 32 | (__u32)fd);
+}
+
+/*
+ * The second half of ustream.exec_cancels_requests, in the program the
+ * test execs with "KEVENT_NAIOEXEC=kq" in the environment: the request
+ * made before exec, on a socket fd that stays open, is gone.
+ */
+__attribute__((constructor)) static void naioexec_stage2(void)
+{
+	const char *env = getenv("KEVENT_NAIOEXEC");
+
+	if (!env)
+		return;
+	_exit(kq_fdinfo_count(atoi(env)) == 0 ? 0 : 10);
+}
+
+FIXTURE(ustream) {
+	int kq;
+	int sv[2];
+	char *buf;
+};
+
+FIXTURE_SETUP(ustream)
+{
+	self->kq = kq_new(0);
+	ASSERT_LE(0, self->kq);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->sv));
+	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(self->buf != MAP_FAILED);
+}
+
+FIXTURE_TEARDOWN(ustream)
+{
+	close(self->kq);
+	close(self->sv[0]);
+	close(self->sv[1]);
+	munmap(self->buf, BUF_SIZE);
+}
+
+/* The data lands in the buffer, across a page boundary; one completion. */
+TEST_F(ustream, recv_completes_with_bytes)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf + 4090, 100,
+			      KEVENT_NAIO_RECV));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	ASSERT_EQ(11, write(self->sv[1], "hello world", 11));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(KEVENT_NAIO_RECV, ev.event);
+	EXPECT_EQ(11, ev.ret_data);
+	EXPECT_EQ(1, ev.udata);
+	EXPECT_EQ(0, memcmp(self->buf + 4090, "hello world", 11));
+	/* Oneshot: the request is gone. */
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/* Data queued before the request completes it at once. */
+TEST_F(ustream, recv_data_present_at_add)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(3, write(self->sv[1], "xyz", 3));
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(3, ev.ret_data);
+}
+
+TEST_F(ustream, recv_waitall_waits_for_all)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 10,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(4, write(self->sv[1], "abcd", 4));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	ASSERT_EQ(6, write(self->sv[1], "efghij", 6));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(10, ev.ret_data);
+	EXPECT_EQ(0, memcmp(self->buf, "abcdefghij", 10));
+}
+
+TEST_F(ustream, recv_eof_is_zero_bytes)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+	ASSERT_EQ(0, shutdown(self->sv[1], SHUT_WR));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(KEVENT_NAIO_RECV, ev.event);
+	EXPECT_EQ(0, ev.ret_data);
+}
+
+/* Two RECVs on one socket complete in the order they were submitted. */
+TEST_F(ustream, recvs_in_submission_order)
+{
+	struct ukevent ev[2];
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 3,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 2, self->buf + 100, 3,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(6, write(self->sv[1], "abcdef", 6));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, ev, KQ_HANG_MS));
+	EXPECT_EQ(1, ev[0].udata);
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, ev, KQ_HANG_MS));
+	EXPECT_EQ(2, ev[0].udata);
+	EXPECT_EQ(0, memcmp(self->buf, "abc", 3));
+	EXPECT_EQ(0, memcmp(self->buf + 100, "def", 3));
+}
+
+/* A SEND larger than the socket buffer completes once all is queued. */
+TEST_F(ustream, send_completes_when_all_queued)
+{
+	char *rb = malloc(BUF_SIZE);
+	struct ukevent ev;
+	int got = 0, i, n;
+
+	ASSERT_FALSE(!rb);
+	for (i = 0; i < BUF_SIZE; i++)
+		self->buf[i] = i * 13;
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, BUF_SIZE,
+			      KEVENT_NAIO_SEND));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	for (;;) {
+		n = recv(self->sv[1], rb + got, BUF_SIZE - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += n;
+		if (kq_wait_ms(self->kq, 0, 1, &ev, 0) == 1)
+			break;
+		ASSERT_LT(got, BUF_SIZE);
+	}
+	EXPECT_EQ(KEVENT_NAIO_SEND, ev.event);
+	EXPECT_EQ(BUF_SIZE, ev.ret_data);
+	while (got < BUF_SIZE) {
+		n = recv(self->sv[1], rb + got, BUF_SIZE - got, 0);
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	EXPECT_EQ(0, memcmp(rb, self->buf, BUF_SIZE));
+	free(rb);
+}
+
+/* An error completes the request with its errno. */
+TEST_F(ustream, send_to_closed_peer_epipe)
+{
+	struct ukevent ev;
+
+	close(self->sv[1]);
+	self->sv[1] = -1;
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_SEND));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(KEVENT_NAIO_SEND | KEVENT_NAIO_ERROR, ev.event);
+	/* No byte moved, and the errno in the high half */
+	EXPECT_EQ((__u64)EPIPE << 32, ev.ret_data);
+}
+
+/* A RECV and a SEND at once on one socket. */
+TEST_F(ustream, recv_and_send_at_once)
+{
+	struct ukevent ev[2];
+	char out[5];
+	int n;
+
+	memcpy(self->buf + 8192, "pong", 4);
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 2, self->buf + 8192, 4,
+			      KEVENT_NAIO_SEND));
+	ASSERT_EQ(4, write(self->sv[1], "ping", 4));
+	n = kq_wait_ms(self->kq, 2, 2, ev, KQ_HANG_MS);
+	ASSERT_EQ(2, n);
+	ASSERT_EQ(4, read(self->sv[1], out, 4));
+	EXPECT_EQ(0, memcmp(out, "pong", 4));
+	EXPECT_EQ(0, memcmp(self->buf, "ping", 4));
+}
+
+/* A request of another queue on the socket does not hold this one back. */
+TEST_F(ustream, other_queue_does_not_block)
+{
+	int kq2 = kq_new(0);
+	struct ukevent ev;
+
+	ASSERT_LE(0, kq2);
+	ASSERT_EQ(0, naio_add(kq2, self->sv[0], 1, self->buf + 8192, 1,
+			      KEVENT_NAIO_RECV));
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 2, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+	ASSERT_EQ(5, write(self->sv[1], "hello", 5));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(2, ev.udata);
+	EXPECT_EQ(5, ev.ret_data);
+	close(kq2);
+}
+
+TEST_F(ustream, close_of_socket_removes)
+{
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+	close(self->sv[0]);
+	self->sv[0] = -1;
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/* exec cancels the requests of the process, whose pages it pinned. */
+TEST_F(ustream, exec_cancels_requests)
+{
+	pid_t pid = fork();
+	int status;
+
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		char env[16];
+
+		if (naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			     KEVENT_NAIO_RECV) || kq_fdinfo_count(self->kq) != 1)
+			_exit(2);
+		snprintf(env, sizeof(env), "%d", self->kq);
+		setenv("KEVENT_NAIOEXEC", env, 1);
+		execl("/proc/self/exe", "/proc/self/exe", (char *)NULL);
+		_exit(3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(ustream, remove_cancels)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	ASSERT_EQ(3, write(self->sv[1], "abc", 3));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	/* The data stays in the socket. */
+	EXPECT_EQ(3, recv(self->sv[0], self->buf, 100, MSG_DONTWAIT));
+}
+
+TEST_F(ustream, modify_einval)
+{
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+	EXPECT_EQ(-1, naio_ctl(self->kq, KEVENT_CTL_MODIFY, self->sv[0], 1,
+			       self->buf, 50, KEVENT_NAIO_RECV,
+			       KEVENT_REQ_ONESHOT));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+TEST_F(ustream, bad_requests_einval)
+{
+	int fd = self->sv[0];
+
+	EXPECT_EQ(-1, naio_ctl(self->kq, KEVENT_CTL_ADD, fd, 1, self->buf, 10,
+			       KEVENT_NAIO_RECV, 0));	/* not oneshot */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, naio_add(self->kq, fd, 1, self->buf, 0,
+			       KEVENT_NAIO_RECV));	/* no length */
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, naio_add(self->kq, fd, 1, self->buf, 10,
+			       KEVENT_NAIO_SEND | KEVENT_NAIO_WAITALL));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, naio_add(self->kq, fd, 1, self->buf, 10, 0x4000));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+TEST_F(ustream, bad_buffers_efault)
+{
+	char *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+			-1, 0);
+
+	ASSERT_TRUE(ro != MAP_FAILED);
+	EXPECT_EQ(-1, naio_add(self->kq, self->sv[0], 1, NULL, 10,
+			       KEVENT_NAIO_RECV));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(-1, naio_add(self->kq, self->sv[0], 1,
+			       (void *)(uintptr_t)-4096, 10,
+			       KEVENT_NAIO_RECV));
+	EXPECT_EQ(EFAULT, errno);
+	/* A RECV writes: a read-only buffer is refused; a SEND takes it. */
+	EXPECT_EQ(-1, naio_add(self->kq, self->sv[0], 1, ro, 10,
+			       KEVENT_NAIO_RECV));
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(0, naio_add(self->kq, self->sv[0], 2, ro, 10,
+			      KEVENT_NAIO_SEND));
+	munmap(ro, 4096);
+}
+
+/* Records (SEQPACKET) are not a byte stream nor datagrams: refused. */
+TEST_F(ustream, seqpacket_eopnotsupp)
+{
+	int p[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_SEQPACKET, 0, p));
+	EXPECT_EQ(-1, naio_add(self->kq, p[0], 1, self->buf, 10,
+			       KEVENT_NAIO_RECV));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	close(p[0]);
+	close(p[1]);
+}
+
+/* A UNIX datagram RECV takes one datagram. */
+TEST_F(ustream, unix_datagram)
+{
+	struct ukevent ev;
+	int p[2];
+
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, p));
+	ASSERT_EQ(0, naio_add(self->kq, p[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(3, write(p[1], "one", 3));
+	ASSERT_EQ(3, write(p[1], "two", 3));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(3, ev.ret_data);
+	EXPECT_EQ(0, memcmp(self->buf, "one", 3));
+	close(p[0]);
+	close(p[1]);
+}
+
+TEST_F(ustream, not_a_socket)
+{
+	int p[2];
+
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(-1, naio_add(self->kq, p[0], 1, self->buf, 10,
+			       KEVENT_NAIO_RECV));
+	EXPECT_EQ(ENOTSOCK, errno);
+	EXPECT_EQ(-1, naio_add(self->kq, 999, 1, self->buf, 10,
+			       KEVENT_NAIO_RECV));
+	EXPECT_EQ(EBADF, errno);
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * Pinned pages are charged to RLIMIT_MEMLOCK of an unprivileged user:
+ * past it ENOMEM, and a failed ADD (EEXIST), REMOVE and the queue's close
+ * give the pages back.
+ */
+TEST_F(ustream, memlock_limit)
+{
+	pid_t pid;
+	int status;
+
+	if (geteuid())
+		SKIP(return, "needs root to become another user");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct rlimit rl = { 65536, 65536 };
+		int kq, fd = self->sv[0], i;
+		char *b = self->buf;
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) ||
+		    setuid(65534))
+			_exit(2);
+		/* A queue of its own: the fixture's is shared with the parent. */
+		kq = kq_new(0);
+		if (kq < 0)
+			_exit(2);
+		for (i = 0; i < 100; i++) {
+			if (naio_add(kq, fd, 1, b, 32768, KEVENT_NAIO_RECV))
+				_exit(3);
+			if (!naio_add(kq, fd, 1, b, 32768, KEVENT_NAIO_RECV) ||
+			    errno != EEXIST)
+				_exit(4);
+			if (naio_remove(kq, fd, 1))
+				_exit(5);
+		}
+		if (!naio_add(kq, fd, 2, b, 81920, KEVENT_NAIO_RECV) ||
+		    errno != ENOMEM)
+			_exit(6);
+		if (naio_add(kq, fd, 3, b, 32768, KEVENT_NAIO_RECV) ||
+		    naio_add(kq, fd, 4, b + 65536, 32768, KEVENT_NAIO_RECV))
+			_exit(7);
+		if (!naio_add(kq, fd, 5, b + 131072, 4096, KEVENT_NAIO_RECV) ||
+		    errno != ENOMEM)
+			_exit(8);
+		close(kq);
+		kq = kq_new(0);
+		if (naio_add(kq, fd, 6, b, 65536, KEVENT_NAIO_RECV))
+			_exit(9);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+FIXTURE(inet) {
+	int kq;
+	char *buf;
+};
+
+FIXTURE_SETUP(inet)
+{
+	self->kq = kq_new(0);
+	ASSERT_LE(0, self->kq);
+	self->buf = mmap(NULL, BUF_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(self->buf != MAP_FAILED);
+}
+
+FIXTURE_TEARDOWN(inet)
+{
+	close(self->kq);
+	munmap(self->buf, BUF_SIZE);
+}
+
+TEST_F(inet, tcp_waitall_100k)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int l, c, s, i, w;
+	socklen_t al = sizeof(a);
+	static char out[100000];
+	struct ukevent ev;
+
+	ASSERT_LE(0, l = socket(AF_INET, SOCK_STREAM, 0));
+	ASSERT_LE(0, c = socket(AF_INET, SOCK_STREAM, 0));
+	ASSERT_EQ(0, bind(l, (void *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(l, 1));
+	ASSERT_EQ(0, getsockname(l, (void *)&a, &al));
+	ASSERT_EQ(0, connect(c, (void *)&a, sizeof(a)));
+	ASSERT_LE(0, s = accept(l, NULL, NULL));
+	ASSERT_EQ(0, naio_add(self->kq, s, 1, self->buf, sizeof(out),
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	for (i = 0; i < (int)sizeof(out); i++)
+		out[i] = i * 7;
+	for (i = 0; i < (int)sizeof(out); i += w) {
+		w = write(c, out + i, sizeof(out) - i);
+		ASSERT_LT(0, w);
+	}
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(sizeof(out), ev.ret_data);
+	EXPECT_EQ(0, memcmp(self->buf, out, sizeof(out)));
+	close(s);
+	close(c);
+	close(l);
+}
+
+/* UDP: a RECV takes one datagram, cut to the buffer, in order. */
+TEST_F(inet, udp_one_datagram_per_recv)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t al = sizeof(a);
+	struct ukevent ev[2];
+	int u, v, n, got = 0;
+
+	ASSERT_LE(0, u = socket(AF_INET, SOCK_DGRAM, 0));
+	ASSERT_LE(0, v = socket(AF_INET, SOCK_DGRAM, 0));
+	ASSERT_EQ(0, bind(u, (void *)&a, sizeof(a)));
+	ASSERT_EQ(0, getsockname(u, (void *)&a, &al));
+	ASSERT_EQ(0, naio_add(self->kq, u, 1, self->buf, 4, KEVENT_NAIO_RECV));
+	ASSERT_EQ(0, naio_add(self->kq, u, 2, self->buf + 100, 100,
+			      KEVENT_NAIO_RECV));
+	ASSERT_EQ(9, sendto(v, "datagram1", 9, 0, (void *)&a, sizeof(a)));
+	ASSERT_EQ(3, sendto(v, "dg2", 3, 0, (void *)&a, sizeof(a)));
+	while (got < 2) {
+		n = kq_wait_ms(self->kq, 1, 2, ev + got, KQ_HANG_MS);
+		ASSERT_LT(0, n);
+		got += n;
+	}
+	EXPECT_EQ(1, ev[0].udata);
+	EXPECT_EQ(4, ev[0].ret_data);
+	EXPECT_EQ(2, ev[1].udata);
+	EXPECT_EQ(3, ev[1].ret_data);
+	EXPECT_EQ(0, memcmp(self->buf, "data", 4));
+	EXPECT_EQ(0, memcmp(self->buf + 100, "dg2", 3));
+	close(u);
+	close(v);
+}
+
+TEST_HARNESS_MAIN
