@@ -3,24 +3,39 @@
  * kevent_echo: a loopback echo server on kevent (or epoll, to compare)
  * and a load generator on kevent.
  *
- *   kevent_echo run CONNS REQUESTS SIZE   server on kevent, then on epoll,
- *                                         each loaded by the client; prints
- *                                         a TAP line per server
+ *   kevent_echo run CONNS REQUESTS SIZE   server on kevent, on kevent's
+ *                                         network AIO, then on epoll, each
+ *                                         loaded by the client; prints a
+ *                                         TAP line per server
  *
- * The server watches the listener (KEVENT_SOCKET_ACCEPT) and every
+ * The kevent server watches the listener (KEVENT_SOCKET_ACCEPT) and every
  * connection (KEVENT_SOCKET_RECV) with KEVENT_TYPE_SOCKET, level-triggered,
  * and simply close()s a finished connection: the close removes its
  * registration.
+ *
+ * The network AIO server never reads or writes a socket itself: each
+ * connection has a KEVENT_TYPE_NAIO receive outstanding, whose completion
+ * it answers with a send request of the bytes received, whose completion
+ * brings the next receive.  The kernel moves the data; the server's only
+ * call in the loop is kevent_wait(), which submits the requests of one
+ * batch and reaps the completions of the next.  To prove it, the server
+ * installs a seccomp filter that kills it on any system call that reads
+ * or writes data before it serves its first connection.
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <stddef.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -86,6 +101,132 @@ static void serve_kevent(int lfd)
 				accept_all(lfd, kq_add_conn, kq);
 			else if (!echo(ev[i].id))
 				close(ev[i].id);	/* removes the registration */
+		}
+	}
+}
+
+/* NAIO: the request numbers (high 32 bits of id) of a connection's two */
+#define NAIO_RECV_ID(fd)	((__u64)(unsigned int)(fd))
+#define NAIO_SEND_ID(fd)	((__u64)1 << 32 | (unsigned int)(fd))
+#define NAIO_BUF		8192
+#define NAIO_CHANGES		4096
+
+static struct ukevent naio_changes[NAIO_CHANGES];
+static unsigned int naio_nr;
+static char (*naio_buf)[NAIO_BUF];	/* a buffer per fd */
+
+#ifdef __x86_64__
+#define ECHO_AUDIT_ARCH	AUDIT_ARCH_X86_64
+#elif defined(__i386__)
+#define ECHO_AUDIT_ARCH	AUDIT_ARCH_I386
+#elif defined(__aarch64__)
+#define ECHO_AUDIT_ARCH	AUDIT_ARCH_AARCH64
+#endif
+
+#define KILL_ON(nr)							\
+	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1),		\
+	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS)
+
+/* From here on, any system call that moves data kills the process. */
+static void forbid_io(void)
+{
+	struct sock_filter f[] = {
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, arch)),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, ECHO_AUDIT_ARCH, 1, 0),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			 offsetof(struct seccomp_data, nr)),
+		KILL_ON(__NR_read), KILL_ON(__NR_write),
+		KILL_ON(__NR_readv), KILL_ON(__NR_writev),
+		KILL_ON(__NR_recvfrom), KILL_ON(__NR_sendto),
+		KILL_ON(__NR_recvmsg), KILL_ON(__NR_sendmsg),
+		KILL_ON(__NR_recvmmsg), KILL_ON(__NR_sendmmsg),
+		KILL_ON(__NR_sendfile), KILL_ON(__NR_splice),
+		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+		exit(1);
+}
+
+static void naio_submit(int kq, struct ukevent uk)
+{
+	/* Full (only after a burst of accepts): apply what is there */
+	if (naio_nr == NAIO_CHANGES) {
+		if (sys_kevent_ctl(kq, 0, naio_nr, naio_changes,
+				   sizeof(uk)) != (int)naio_nr)
+			_exit(1);
+		naio_nr = 0;
+	}
+	uk.cmd = KEVENT_CTL_ADD;
+	uk.type = KEVENT_TYPE_NAIO;
+	uk.req_flags = KEVENT_REQ_ONESHOT;
+	naio_changes[naio_nr++] = uk;
+}
+
+static void naio_recv(int kq, int fd)
+{
+	naio_submit(kq, (struct ukevent){
+		.id = NAIO_RECV_ID(fd), .event = KEVENT_NAIO_RECV,
+		.param = { (uintptr_t)naio_buf[fd], NAIO_BUF } });
+}
+
+static int naio_add_conn(int kq, int fd)
+{
+	if (fd >= 65536)
+		return -1;
+	naio_recv(kq, fd);
+	return 0;
+}
+
+static void serve_naio(int lfd)
+{
+	struct ukevent ev[NAIO_CHANGES + BATCH];
+	struct kevent_wait_args args = {
+		.changes = (uintptr_t)naio_changes,
+		.ukevent_size = sizeof(struct ukevent),
+	};
+	int kq = kq_new(KEVENT_INIT_CLOEXEC), i, n, fd;
+	__u32 bytes;
+
+	naio_buf = calloc(65536, NAIO_BUF);
+	if (kq < 0 || !naio_buf ||
+	    kq_add_fd(kq, KEVENT_TYPE_SOCKET, lfd, KEVENT_SOCKET_ACCEPT, 0))
+		exit(1);
+	forbid_io();
+	for (;;) {
+		/* Room for every change to fail, and a batch of events */
+		args.nr_changes = naio_nr;
+		n = sys_kevent_wait(kq, 1, naio_nr + BATCH, ev, &args,
+				    sizeof(args));
+		if (n < 0)
+			_exit(1);
+		naio_nr = 0;
+		for (i = 0; i < n; i++) {
+			/* A change that failed is a bug here */
+			if (ev[i].ret_flags & KEVENT_RET_ERROR)
+				_exit(1);
+			fd = (int)ev[i].id;
+			bytes = (__u32)ev[i].ret_data;
+			if (ev[i].type == KEVENT_TYPE_SOCKET) {
+				accept_all(lfd, naio_add_conn, kq);
+			} else if (ev[i].event & KEVENT_NAIO_ERROR || !bytes) {
+				/* End of file or reset: the close removes a
+				 * request still pending on the socket
+				 */
+				close(fd);
+			} else if (ev[i].event & KEVENT_NAIO_RECV) {
+				naio_submit(kq, (struct ukevent){
+					.id = NAIO_SEND_ID(fd),
+					.event = KEVENT_NAIO_SEND,
+					.param = { (uintptr_t)naio_buf[fd],
+						   bytes } });
+			} else {
+				naio_recv(kq, fd);
+			}
 		}
 	}
 }
@@ -168,8 +309,14 @@ static long load(int port, int nconns, int nreq, int size)
 			struct conn *k = &c[ev[e].udata];
 			ssize_t r = read(k->fd, rbuf, sizeof(rbuf));
 
-			if (r <= 0)
+			if (r < 0 && errno == EAGAIN)
 				continue;
+			if (r <= 0) {
+				/* The server went away: its answers are lost */
+				close(k->fd);
+				open--;
+				continue;
+			}
 			k->got += r;
 			if (k->got < size)
 				continue;
@@ -216,6 +363,9 @@ static int run(const char *name, void (*serve)(int), int nconns, int nreq,
 	t0 = now_s() - t0;
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
+	if (WIFSIGNALED(status) && WTERMSIG(status) != SIGKILL)
+		printf("# %s server killed by signal %d\n", name,
+		       WTERMSIG(status));
 	printf("%sok %d %s server: %d connections, %ld of %ld requests of %d bytes answered in %.2f s (%.0f/s)\n",
 	       got == want ? "" : "not ", test, name, nconns, got, want, size,
 	       t0, got > 0 ? got / t0 : 0.0);
@@ -240,8 +390,9 @@ int main(int argc, char **argv)
 	setrlimit(RLIMIT_NOFILE, &rl);
 	signal(SIGPIPE, SIG_IGN);
 
-	printf("1..2\n");
+	printf("1..3\n");
 	fail |= run("kevent", serve_kevent, nconns, nreq, size, 1);
-	fail |= run("epoll", serve_epoll, nconns, nreq, size, 2);
+	fail |= run("kevent network AIO", serve_naio, nconns, nreq, size, 2);
+	fail |= run("epoll", serve_epoll, nconns, nreq, size, 3);
 	return fail;
 }
