@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kevent selftests: KEVENT_TYPE_NAIO, network AIO into pinned pages.
- * (Work in progress: RECV and SEND.)
  */
 
 #define _GNU_SOURCE
@@ -40,9 +39,102 @@ static int naio_add(int kq, int fd, __u32 nr, void *buf, __u64 len,
 			KEVENT_REQ_ONESHOT);
 }
 
+/* SENDFILE of @count bytes at @off of @file to @fd */
+static int naio_sendfile(int kq, int fd, __u32 nr, int file, __u64 off,
+			 __u32 count)
+{
+	struct ukevent uk = {
+		.id = (__u64)nr << 32 | (__u32)fd,
+		.udata = nr,
+		.type = KEVENT_TYPE_NAIO,
+		.event = KEVENT_NAIO_SENDFILE,
+		.req_flags = KEVENT_REQ_ONESHOT,
+		/* a 64-bit offset, on a 32-bit program too */
+		.param = { off, (__u64)(__u32)file << 32 | count },
+	};
+
+	return kq_ctl1(kq, KEVENT_CTL_ADD, uk);
+}
+
+/* An unlinked file of @size bytes, byte i being (char)(i * 13) */
+static int pattern_file(char *buf, long size)
+{
+	char name[] = "/tmp/naio-XXXXXX";
+	int fd = mkstemp(name);
+	long i;
+
+	if (fd < 0)
+		return -1;
+	unlink(name);
+	for (i = 0; i < size; i++)
+		buf[i] = i * 13;
+	if (write(fd, buf, size) != size) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Read from @fd until the request on @kq completes; bytes read */
+static long drain_until_complete(int kq, int fd, char *rb, long max,
+				 struct ukevent *ev)
+{
+	long got = 0;
+	int n;
+
+	for (;;) {
+		n = recv(fd, rb + got, max - got, MSG_DONTWAIT);
+		if (n > 0)
+			got += n;
+		if (kq_wait_ms(kq, 0, 1, ev, 0) == 1)
+			break;
+		if (got >= max)
+			return -1;
+		if (n <= 0)
+			usleep(1000);
+	}
+	while ((n = recv(fd, rb + got, max - got, MSG_DONTWAIT)) > 0)
+		got += n;
+	return got;
+}
+
 static int naio_remove(int kq, int fd, __u32 nr)
 {
 	return kq_remove(kq, KEVENT_TYPE_NAIO, (__u64)nr << 32 | (__u32)fd);
+}
+
+/* The kB of pages this process has pinned (VmPin), or -1 */
+static long vm_pin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+/* Does a line of /proc/self/fdinfo/@kq contain @what? */
+static int fdinfo_has(int kq, const char *what)
+{
+	char path[64], line[256];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", kq);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, what))
+			found = 1;
+	fclose(f);
+	return found;
 }
 
 /*
@@ -276,6 +368,251 @@ TEST_F(ustream, exec_cancels_requests)
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
 }
 
+/* The queue's fdinfo and the process's VmPin show the pinned pages. */
+TEST_F(ustream, pinned_pages_shown)
+{
+	long base = vm_pin_kb();
+
+	ASSERT_LE(0, base);
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf + 4090, 100,
+			      KEVENT_NAIO_RECV));
+	EXPECT_EQ(1, fdinfo_has(self->kq, " pinned:2 done:0"));
+	EXPECT_EQ(base + 8, vm_pin_kb());
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 2, self->buf, BUF_SIZE,
+			      KEVENT_NAIO_SEND));
+	EXPECT_EQ(base + 8 + BUF_SIZE / 1024, vm_pin_kb());
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	EXPECT_EQ(base + BUF_SIZE / 1024, vm_pin_kb());
+	close(self->kq);
+	self->kq = -1;
+	EXPECT_EQ(base, vm_pin_kb());
+}
+
+/*
+ * REMOVE of a request that moved data completes it: ECANCELED, with the
+ * count of the bytes already in the buffer.
+ */
+TEST_F(ustream, remove_after_partial_recv_reports_count)
+{
+	long base = vm_pin_kb();
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(30, write(self->sv[1], "0123456789abcdefghijklmnopqrst",
+			    30));
+	/* The queue looks at the request: the 30 bytes move, no completion */
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(1, fdinfo_has(self->kq, " done:30"));
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL | KEVENT_NAIO_ERROR,
+		  ev.event);
+	EXPECT_EQ((__u64)ECANCELED << 32 | 30, ev.ret_data);
+	EXPECT_EQ(0, memcmp(self->buf, "0123456789abcdefghijklmnopqrst", 30));
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(base, vm_pin_kb());
+}
+
+/* Until it is reported, the cancelled request still holds its id. */
+TEST_F(ustream, cancelled_request_holds_id_until_reported)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(3, write(self->sv[1], "abc", 3));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	EXPECT_EQ(-1, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			       KEVENT_NAIO_RECV));
+	EXPECT_EQ(EEXIST, errno);
+	/* A second REMOVE changes nothing: it is complete already */
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ((__u64)ECANCELED << 32 | 3, ev.ret_data);
+	EXPECT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+}
+
+/* A SEND stopped part way reports what the peer got. */
+TEST_F(ustream, remove_after_partial_send_reports_count)
+{
+	struct ukevent ev;
+	long got = 0;
+	int n;
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, BUF_SIZE,
+			      KEVENT_NAIO_SEND));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(KEVENT_NAIO_SEND | KEVENT_NAIO_ERROR, ev.event);
+	EXPECT_EQ(ECANCELED, ev.ret_data >> 32);
+	while ((n = recv(self->sv[1], self->buf, BUF_SIZE, MSG_DONTWAIT)) > 0)
+		got += n;
+	EXPECT_LT(0, got);
+	EXPECT_EQ(got, (__u32)ev.ret_data);
+}
+
+/*
+ * A forked child that reaps the shared queue completes the parent's
+ * request into the parent's pages; the child owns none of the requests,
+ * so its exit leaves them.
+ */
+TEST_F(ustream, fork_child_reaps_into_parents_pages)
+{
+	pid_t pid;
+	int status;
+
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
+			      KEVENT_NAIO_RECV));
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 2, self->buf + 8192, 100,
+			      KEVENT_NAIO_RECV));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct ukevent ev;
+
+		if (write(self->sv[1], "child", 5) != 5 ||
+		    kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS) != 1 ||
+		    ev.udata != 1 || ev.ret_data != 5)
+			_exit(2);
+		/* The child's copy of the buffer did not get it */
+		_exit(memcmp(self->buf, "child", 5) ? 0 : 3);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, memcmp(self->buf, "child", 5));
+	/* The second request survived the child's exit */
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(1, fdinfo_has(self->kq, " pinned:1 "));
+}
+
+/* The exit of the process that added a request ends it. */
+TEST_F(ustream, exit_cancels_requests)
+{
+	pid_t pid = fork();
+	int status;
+
+	ASSERT_LE(0, pid);
+	if (!pid)
+		_exit(naio_add(self->kq, self->sv[0], 1, self->buf, BUF_SIZE,
+			       KEVENT_NAIO_RECV) ? 2 : 0);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/*
+ * SENDFILE of a file larger than the socket buffer: the file's pages go to
+ * the socket, one completion once all are queued, nothing pinned.
+ */
+TEST_F(ustream, sendfile_larger_than_socket_buffer)
+{
+	char *rb = malloc(BUF_SIZE);
+	long base = vm_pin_kb(), got;
+	int file = pattern_file(self->buf, BUF_SIZE);
+	struct ukevent ev;
+
+	ASSERT_FALSE(!rb);
+	ASSERT_LE(0, file);
+	ASSERT_EQ(0, naio_sendfile(self->kq, self->sv[0], 1, file, 0,
+				   BUF_SIZE));
+	EXPECT_EQ(1, fdinfo_has(self->kq, " pinned:0 "));
+	EXPECT_EQ(base, vm_pin_kb());
+	/* The request holds the file: closing the descriptor changes nothing */
+	close(file);
+	got = drain_until_complete(self->kq, self->sv[1], rb, BUF_SIZE, &ev);
+	EXPECT_EQ(KEVENT_NAIO_SENDFILE, ev.event);
+	EXPECT_EQ(BUF_SIZE, ev.ret_data);
+	ASSERT_EQ(BUF_SIZE, got);
+	EXPECT_EQ(0, memcmp(rb, self->buf, BUF_SIZE));
+	free(rb);
+}
+
+/* From an offset, and short at the end of the file */
+TEST_F(ustream, sendfile_offset_stops_at_eof)
+{
+	int file = pattern_file(self->buf, 1000);
+	struct ukevent ev;
+	char rb[1000];
+
+	ASSERT_LE(0, file);
+	ASSERT_EQ(0, naio_sendfile(self->kq, self->sv[0], 1, file, 100,
+				   5000));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(KEVENT_NAIO_SENDFILE, ev.event);
+	EXPECT_EQ(900, ev.ret_data);
+	ASSERT_EQ(900, recv(self->sv[1], rb, sizeof(rb), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(rb, self->buf + 100, 900));
+	/* At or past the end: 0 bytes */
+	ASSERT_EQ(0, naio_sendfile(self->kq, self->sv[0], 2, file, 1000, 10));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(0, ev.ret_data);
+	close(file);
+}
+
+/* SENDFILE takes its place in the line of the socket's sends. */
+TEST_F(ustream, sendfile_after_send_in_order)
+{
+	int file = pattern_file(self->buf + 8192, 100);
+	struct ukevent ev[2];
+	char rb[200];
+
+	ASSERT_LE(0, file);
+	memcpy(self->buf, "head:", 5);
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 5,
+			      KEVENT_NAIO_SEND));
+	ASSERT_EQ(0, naio_sendfile(self->kq, self->sv[0], 2, file, 0, 100));
+	ASSERT_EQ(2, kq_wait_ms(self->kq, 2, 2, ev, KQ_HANG_MS));
+	EXPECT_EQ(1, ev[0].udata);
+	EXPECT_EQ(2, ev[1].udata);
+	ASSERT_EQ(105, recv(self->sv[1], rb, sizeof(rb), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(rb, "head:", 5));
+	EXPECT_EQ(0, memcmp(rb + 5, self->buf + 8192, 100));
+	close(file);
+}
+
+/* What sendfile() refuses as input, SENDFILE refuses at ADD. */
+TEST_F(ustream, sendfile_bad_input)
+{
+	int file = pattern_file(self->buf, 100), wo, p[2];
+	char name[64];
+
+	ASSERT_LE(0, file);
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", file);
+	ASSERT_LE(0, wo = open(name, O_WRONLY));
+	ASSERT_EQ(0, pipe(p));
+	EXPECT_EQ(-1, naio_sendfile(self->kq, self->sv[0], 1, 999, 0, 10));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, naio_sendfile(self->kq, self->sv[0], 1, wo, 0, 10));
+	EXPECT_EQ(EBADF, errno);
+	EXPECT_EQ(-1, naio_sendfile(self->kq, self->sv[0], 1, p[0], 0, 10));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, naio_sendfile(self->kq, self->sv[0], 1, self->sv[1], 0,
+				    10));
+	EXPECT_EQ(ESPIPE, errno);
+	EXPECT_EQ(-1, naio_sendfile(self->kq, self->sv[0], 1, file, 0, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, naio_sendfile(self->kq, self->sv[0], 1, file, -1ULL,
+				    10));
+	EXPECT_EQ(EINVAL, errno);
+	/* WAITALL is a receive's */
+	EXPECT_EQ(-1, naio_ctl(self->kq, KEVENT_CTL_ADD, self->sv[0], 1, NULL,
+			       (__u64)file << 32 | 10,
+			       KEVENT_NAIO_SENDFILE | KEVENT_NAIO_WAITALL,
+			       KEVENT_REQ_ONESHOT));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	close(file);
+	close(wo);
+	close(p[0]);
+	close(p[1]);
+}
+
 TEST_F(ustream, remove_cancels)
 {
 	struct ukevent ev;
@@ -440,6 +777,104 @@ TEST_F(ustream, memlock_limit)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+/*
+ * Under a 64 KiB limit, pin all of it, end the request one way, and pin
+ * all of it again: every way out gives the charge back.
+ */
+static int naio_charge_cycle(int path, int kq, int fd, int peer, char *b)
+{
+	struct ukevent ev;
+	int status, sv[2];
+	pid_t pid;
+
+	switch (path) {
+	case 0:		/* completion */
+		if (naio_add(kq, fd, 1, b, 65536, KEVENT_NAIO_RECV) ||
+		    write(peer, "x", 1) != 1 ||
+		    kq_wait_ms(kq, 1, 1, &ev, KQ_HANG_MS) != 1)
+			return 10;
+		break;
+	case 1:		/* REMOVE */
+		if (naio_add(kq, fd, 1, b, 65536, KEVENT_NAIO_RECV) ||
+		    naio_remove(kq, fd, 1))
+			return 11;
+		break;
+	case 2:		/* REMOVE after some data moved, then reaped */
+		if (naio_add(kq, fd, 1, b, 65536,
+			     KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL) ||
+		    write(peer, "xy", 2) != 2 ||
+		    kq_wait_ms(kq, 0, 1, &ev, 0) != 0 ||
+		    naio_remove(kq, fd, 1) ||
+		    kq_wait_ms(kq, 0, 1, &ev, 0) != 1)
+			return 12;
+		break;
+	case 3:		/* close of the socket */
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+		    naio_add(kq, sv[0], 1, b, 65536, KEVENT_NAIO_RECV))
+			return 13;
+		close(sv[0]);
+		close(sv[1]);
+		break;
+	case 4:		/* exit of a child that added it to the shared queue */
+		pid = fork();
+		if (pid < 0)
+			return 14;
+		if (!pid)
+			_exit(naio_add(kq, fd, 1, b, 65536, KEVENT_NAIO_RECV));
+		if (waitpid(pid, &status, 0) != pid || status)
+			return 14;
+		break;
+	}
+	/* All of the limit is free again */
+	if (naio_add(kq, fd, 9, b, 65536, KEVENT_NAIO_RECV) ||
+	    naio_remove(kq, fd, 9))
+		return 20 + path;
+	return 0;
+}
+
+TEST_F(ustream, charge_given_back_on_every_path)
+{
+	pid_t pid;
+	int status;
+
+	if (geteuid())
+		SKIP(return, "needs root to become another user");
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct rlimit rl = { 65536, 65536 };
+		int kq, path, ret;
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) ||
+		    setuid(65534))
+			_exit(2);
+		for (path = 0; path < 5; path++) {
+			kq = kq_new(0);
+			if (kq < 0)
+				_exit(3);
+			ret = naio_charge_cycle(path, kq, self->sv[0],
+						self->sv[1], self->buf);
+			if (ret)
+				_exit(ret);
+			close(kq);
+		}
+		/* The close of the queue, last */
+		kq = kq_new(0);
+		if (naio_add(kq, self->sv[0], 1, self->buf, 65536,
+			     KEVENT_NAIO_RECV))
+			_exit(4);
+		close(kq);
+		kq = kq_new(0);
+		if (naio_add(kq, self->sv[0], 1, self->buf, 65536,
+			     KEVENT_NAIO_RECV))
+			_exit(5);
+		_exit(vm_pin_kb() == 64 ? 0 : 6);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
 FIXTURE(inet) {
 	int kq;
 	char *buf;
@@ -492,6 +927,41 @@ TEST_F(inet, tcp_waitall_100k)
 	close(s);
 	close(c);
 	close(l);
+}
+
+/* SENDFILE on TCP: a file larger than the socket buffers */
+TEST_F(inet, tcp_sendfile_4m)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	long size = 4 * BUF_SIZE, got;
+	char *src = malloc(size), *rb = malloc(size);
+	socklen_t al = sizeof(a);
+	struct ukevent ev;
+	int l, c, s, file;
+
+	ASSERT_FALSE(!src || !rb);
+	ASSERT_LE(0, file = pattern_file(src, size));
+	ASSERT_LE(0, l = socket(AF_INET, SOCK_STREAM, 0));
+	ASSERT_LE(0, c = socket(AF_INET, SOCK_STREAM, 0));
+	ASSERT_EQ(0, bind(l, (void *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(l, 1));
+	ASSERT_EQ(0, getsockname(l, (void *)&a, &al));
+	ASSERT_EQ(0, connect(c, (void *)&a, sizeof(a)));
+	ASSERT_LE(0, s = accept(l, NULL, NULL));
+	ASSERT_EQ(0, naio_sendfile(self->kq, s, 1, file, 0, size));
+	got = drain_until_complete(self->kq, c, rb, size, &ev);
+	EXPECT_EQ(size, ev.ret_data);
+	ASSERT_EQ(size, got);
+	EXPECT_EQ(0, memcmp(rb, src, size));
+	close(s);
+	close(c);
+	close(l);
+	close(file);
+	free(src);
+	free(rb);
 }
 
 /* UDP: a RECV takes one datagram, cut to the buffer, in order. */

@@ -858,7 +858,10 @@ int kevent_ctl_entry(struct kevent_user *ku, const struct ukevent *uk)
 
 	switch (uk->cmd) {
 	case KEVENT_CTL_REMOVE:
-		kevent_remove(ku, k);
+		if (ops->cancel && ops->cancel(k))
+			kevent_enable(ku, k);
+		else
+			kevent_remove(ku, k);
 		break;
 	case KEVENT_CTL_MODIFY:
 		err = kevent_modify(ku, k, uk);
@@ -1349,9 +1352,12 @@ static void kevent_show_fdinfo(struct seq_file *m, struct file *file)
 	for (n = rb_first(&ku->tree); n; n = rb_next(n)) {
 		struct kevent *k = rb_entry(n, struct kevent, node);
 
-		seq_printf(m, "type:%u id:%llu event:%x flags:%x udata:%llx state:%x\n",
+		seq_printf(m, "type:%u id:%llu event:%x flags:%x udata:%llx state:%x",
 			   k->uk.type, k->uk.id, k->uk.event, k->uk.req_flags,
 			   k->uk.udata, READ_ONCE(k->state));
+		if (k->ops->show_fdinfo)
+			k->ops->show_fdinfo(k, m);
+		seq_putc(m, '\n');
 	}
 	mutex_unlock(&ku->mutex);
 }

@@ -20,6 +20,8 @@
 #include <linux/wait.h>
 #include <uapi/linux/kevent.h>
 
+struct seq_file;
+
 struct sock;
 struct user_struct;
 
@@ -125,7 +127,7 @@ struct kevent {
 };
 
 /* Most bytes a source's ->prepare writes */
-#define KEVENT_PREP_SIZE	32
+#define KEVENT_PREP_SIZE	48
 
 /**
  * struct kevent_ops - what an event source provides
@@ -167,6 +169,11 @@ struct kevent {
  *	but must be repeatable: until ->consume, a second report reports at
  *	least as much as the first.
  * @consume: @out was copied to user space: forget what it reported
+ * @cancel: KEVENT_CTL_REMOVE of @k: return true to keep it, completed, so
+ *	that it is reported (and, being oneshot, then removed) rather than
+ *	dropped: a request that already moved data must report it
+ * @show_fdinfo: append the source's fields to @k's line in the queue's
+ *	fdinfo
  *
  * The hooks are called in process context: @check and @prepare before the
  * queue's kevent_user.mutex is taken, every other one with it held.  Sources
@@ -192,6 +199,8 @@ struct kevent_ops {
 	int	(*post)(struct kevent *k, const struct ukevent *uk);
 	bool	(*report)(struct kevent *k, struct ukevent *out);
 	void	(*consume)(struct kevent *k, const struct ukevent *out);
+	bool	(*cancel)(struct kevent *k);
+	void	(*show_fdinfo)(struct kevent *k, struct seq_file *m);
 };
 
 static inline void *kevent_priv(struct kevent *k)

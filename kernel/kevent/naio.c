@@ -6,7 +6,8 @@
  * A request names a socket and a buffer.  ->prepare pins the buffer's
  * pages (FOLL_LONGTERM, writable for RECV) before the queue's mutex is
  * taken, charging them to the submitting user's locked_vm against
- * RLIMIT_MEMLOCK as io_uring charges its registered buffers; ->detach,
+ * RLIMIT_MEMLOCK, and to its mm's pinned_vm, as io_uring charges its
+ * registered buffers; ->detach,
  * which every way out of a request goes through (completion, REMOVE, the
  * close of the socket's fd, of the queue, exec and exit of the submitting
  * process), unpins and uncharges them.  An ADD that fails before ->attach
@@ -42,9 +43,13 @@
 #include <linux/kevent.h>
 #include <linux/mm.h>
 #include <linux/net.h>
+#include <linux/pipe_fs_i.h>
+#include <linux/seq_file.h>
+#include <linux/sched/mm.h>
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
+#include <linux/splice.h>
 #include <linux/socket.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -52,11 +57,16 @@
 
 #include "kevent.h"
 
-/* What ->prepare pins, before the queue's mutex is taken */
+/*
+ * What ->prepare takes before the queue's mutex: the pinned buffer of a
+ * RECV or SEND, the file of a SENDFILE.
+ */
 struct kevent_naio_pin {
 	struct page			**pages;
 	struct bio_vec			*bvec;
 	struct user_struct		*user;	/* charged for the pages */
+	struct mm_struct		*mm;	/* its pinned_vm counts them */
+	struct file			*in;	/* SENDFILE: read from it */
 	u32				nr_pages;
 	u32				offset;	/* in the first page */
 };
@@ -107,7 +117,13 @@ static int kevent_naio_account(struct user_struct *user, unsigned long nr)
 
 static void kevent_naio_unpin(struct kevent_naio_pin *pin, bool dirty)
 {
+	if (pin->in) {
+		fput(pin->in);
+		return;
+	}
 	unpin_user_pages_dirty_lock(pin->pages, pin->nr_pages, dirty);
+	atomic64_sub(pin->nr_pages, &pin->mm->pinned_vm);
+	mmdrop(pin->mm);
 	atomic_long_sub(pin->nr_pages, &pin->user->locked_vm);
 	free_uid(pin->user);
 	kvfree(pin->pages);
@@ -119,11 +135,26 @@ static void kevent_naio_unprepare(void *prep)
 	kevent_naio_unpin(prep, false);
 }
 
+/* The bytes a request moves at most */
+static u64 kevent_naio_len(u32 event, const u64 *param)
+{
+	if (event == KEVENT_NAIO_SENDFILE)
+		return lower_32_bits(param[1]);
+	return param[1];
+}
+
 static int kevent_naio_check(const struct ukevent *uk)
 {
+	u64 len = kevent_naio_len(uk->event, uk->param);
+
 	if (!(uk->req_flags & KEVENT_REQ_ONESHOT))
 		return -EINVAL;
 	switch (uk->event) {
+	case KEVENT_NAIO_SENDFILE:
+		if (uk->param[0] > MAX_LFS_FILESIZE ||
+		    uk->param[0] + len > MAX_LFS_FILESIZE)
+			return -EINVAL;
+		break;
 	case KEVENT_NAIO_RECV:
 	case KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL:
 	case KEVENT_NAIO_SEND:
@@ -131,19 +162,56 @@ static int kevent_naio_check(const struct ukevent *uk)
 	default:
 		return -EINVAL;
 	}
-	if (!uk->param[1] || uk->param[1] > MAX_RW_COUNT)
+	if (!len || len > MAX_RW_COUNT)
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * SENDFILE: take the file, with what sendfile() checks of its input: open
+ * for reading, positioned reads, splice_read, and rw_verify_area() (the
+ * range, and the LSM's read permission).
+ */
+static int kevent_naio_prepare_file(const struct ukevent *uk,
+				    struct kevent_naio_pin *n)
+{
+	loff_t pos = uk->param[0];
+	struct file *in;
+	int err;
+
+	in = fget(upper_32_bits(uk->param[1]));
+	if (!in)
+		return -EBADF;
+	err = -EBADF;
+	if (!(in->f_mode & FMODE_READ))
+		goto out;
+	err = -ESPIPE;
+	if (!(in->f_mode & FMODE_PREAD) || !(in->f_mode & FMODE_LSEEK))
+		goto out;
+	err = -EINVAL;
+	if (!in->f_op->splice_read)
+		goto out;
+	err = rw_verify_area(READ, in, &pos,
+			     kevent_naio_len(uk->event, uk->param));
+	if (err)
+		goto out;
+	n->in = in;
+	return 0;
+out:
+	fput(in);
+	return err;
 }
 
 static int kevent_naio_prepare(const struct ukevent *uk, void *prep)
 {
 	struct kevent_naio_pin *n = prep;
 	u64 addr = uk->param[0], len = uk->param[1];
-	bool write = uk->event != KEVENT_NAIO_SEND;
+	bool write = uk->event & KEVENT_NAIO_RECV;
 	unsigned long start, nr;
 	int pinned, i, err;
 
+	if (uk->event == KEVENT_NAIO_SENDFILE)
+		return kevent_naio_prepare_file(uk, n);
 	/* addr does not fit an unsigned long on a 32-bit kernel */
 	if (addr != (unsigned long)addr ||
 	    !access_ok((void __user *)(unsigned long)addr, len))
@@ -171,6 +239,9 @@ static int kevent_naio_prepare(const struct ukevent *uk, void *prep)
 	}
 	n->nr_pages = nr;
 	n->offset = addr & ~PAGE_MASK;
+	n->mm = current->mm;
+	mmgrab(n->mm);
+	atomic64_add(nr, &n->mm->pinned_vm);
 	for (i = 0; i < nr; i++)
 		bvec_set_page(&n->bvec[i], n->pages[i], PAGE_SIZE, 0);
 	return 0;
@@ -215,8 +286,8 @@ static int kevent_naio_attach(struct kevent *k)
 	n->done = 0;
 	n->err = 0;
 	n->complete = false;
-	n->send = k->uk.event == KEVENT_NAIO_SEND;
-	n->len = k->uk.param[1];
+	n->send = !(k->uk.event & KEVENT_NAIO_RECV);
+	n->len = kevent_naio_len(k->uk.event, k->uk.param);
 	err = -ENOMEM;
 	n->kp = kevent_process_get();
 	if (!n->kp)
@@ -296,8 +367,86 @@ static void kevent_naio_iter(struct kevent_naio *n, struct iov_iter *iter,
 }
 
 /*
- * Move data between the socket and the pages, as the submitter; true once
- * the request is done.  An error stops it, with the bytes moved before.
+ * SENDFILE's actor: send what splice_direct_to_actor() read from the file
+ * into the task's internal pipe, without waiting, as splice_to_socket()
+ * would with MSG_DONTWAIT.  The page cache pages go to the socket, not a
+ * copy.  What is not sent, splice_direct_to_actor() drops from the pipe
+ * and reads again next time from where the sending stopped.
+ */
+static int kevent_naio_splice_actor(struct pipe_inode_info *pipe,
+				    struct splice_desc *sd)
+{
+	unsigned int mask = pipe->ring_size - 1, tail = pipe->tail;
+	size_t len = sd->total_len, spliced = 0;
+	struct socket *sock = sd->u.data;
+	int ret = 0;
+
+	while (len && !pipe_empty(pipe->head, tail)) {
+		struct msghdr msg = {
+			.msg_flags = MSG_SPLICE_PAGES | MSG_DONTWAIT |
+				     MSG_NOSIGNAL,
+		};
+		struct bio_vec bvec[16];
+		unsigned int bc = 0, t;
+		size_t chunk = 0;
+
+		for (t = tail; !pipe_empty(pipe->head, t) && chunk < len &&
+		     bc < ARRAY_SIZE(bvec); t++) {
+			struct pipe_buffer *buf = &pipe->bufs[t & mask];
+			size_t seg = min_t(size_t, len - chunk, buf->len);
+
+			ret = pipe_buf_confirm(pipe, buf);
+			if (ret)
+				goto out;
+			bvec_set_page(&bvec[bc++], buf->page, seg, buf->offset);
+			chunk += seg;
+		}
+		if (chunk < len || sd->flags & SPLICE_F_MORE)
+			msg.msg_flags |= MSG_MORE;
+		iov_iter_bvec(&msg.msg_iter, ITER_SOURCE, bvec, bc, chunk);
+		ret = sock_sendmsg(sock, &msg);
+		if (ret <= 0)
+			break;
+		spliced += ret;
+		len -= ret;
+		for (size_t left = ret; left; ) {
+			struct pipe_buffer *buf = &pipe->bufs[tail & mask];
+			size_t seg = min_t(size_t, left, buf->len);
+
+			buf->offset += seg;
+			buf->len -= seg;
+			left -= seg;
+			if (!buf->len) {
+				pipe_buf_release(pipe, buf);
+				tail++;
+			}
+		}
+		pipe->tail = tail;
+		if (ret < chunk)
+			break;
+	}
+out:
+	return spliced ?: ret;
+}
+
+/* Send the next part of the file; the bytes sent, 0 at its end, or -errno */
+static ssize_t kevent_naio_sendfile(struct kevent *k, struct kevent_naio *n,
+				    struct socket *sock)
+{
+	struct splice_desc sd = {
+		.total_len	= n->len - n->done,
+		.pos		= k->uk.param[0] + n->done,
+		.u.data		= sock,
+	};
+
+	return splice_direct_to_actor(n->pin.in, &sd,
+				      kevent_naio_splice_actor);
+}
+
+/*
+ * Move data between the socket and the pages or the file, as the
+ * submitter; true once the request is done.  An error stops it, with the
+ * bytes moved before.
  */
 static bool kevent_naio_move(struct kevent *k, struct kevent_naio *n)
 {
@@ -311,7 +460,9 @@ static bool kevent_naio_move(struct kevent *k, struct kevent_naio *n)
 	while (n->done < n->len) {
 		struct msghdr msg = {};
 
-		if (n->send) {
+		if (n->pin.in) {
+			ret = kevent_naio_sendfile(k, n, sock);
+		} else if (n->send) {
 			msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 			kevent_naio_iter(n, &msg.msg_iter, ITER_SOURCE);
 			ret = sock_sendmsg(sock, &msg);
@@ -327,8 +478,8 @@ static bool kevent_naio_move(struct kevent *k, struct kevent_naio *n)
 			n->err = ret;
 			break;
 		}
-		if (!ret && !n->send)
-			break;		/* end of file */
+		if (!ret)
+			break;		/* end of file, the socket's or the file's */
 		n->done += ret;
 		if (!n->send && (!waitall || sock->type == SOCK_DGRAM))
 			break;
@@ -354,6 +505,34 @@ static bool kevent_naio_first(struct kevent_naio *n)
 	}
 	spin_unlock_irq(&n->st->lock);
 	return first;
+}
+
+/*
+ * REMOVE of a request that moved data completes it with ECANCELED and the
+ * count, so that the caller knows what its buffer holds or what the peer
+ * got; one that moved nothing is dropped.
+ */
+static bool kevent_naio_cancel(struct kevent *k)
+{
+	struct kevent_naio *n = kevent_priv(k);
+
+	if (!n->done)
+		return false;
+	if (!n->complete) {
+		n->complete = true;
+		n->err = -ECANCELED;
+		spin_lock_irq(&n->st->lock);
+		kevent_naio_leave_line(n);
+		spin_unlock_irq(&n->st->lock);
+	}
+	return true;
+}
+
+static void kevent_naio_show_fdinfo(struct kevent *k, struct seq_file *m)
+{
+	struct kevent_naio *n = kevent_priv(k);
+
+	seq_printf(m, " pinned:%u done:%u", n->pin.nr_pages, n->done);
 }
 
 /* A request is not changed: REMOVE it and ADD another. */
@@ -391,7 +570,7 @@ const struct kevent_ops kevent_naio_ops = {
 	.priv_size	= sizeof(struct kevent_naio),
 	.fd_based	= true,
 	.event_mask	= KEVENT_NAIO_RECV | KEVENT_NAIO_SEND |
-			  KEVENT_NAIO_WAITALL,
+			  KEVENT_NAIO_SENDFILE | KEVENT_NAIO_WAITALL,
 	.always		= KEVENT_SOCKET_RECV | KEVENT_SOCKET_SEND |
 			  KEVENT_SOCKET_HUP | KEVENT_SOCKET_ERR,
 	.prep_size	= sizeof(struct kevent_naio_pin),
@@ -403,4 +582,6 @@ const struct kevent_ops kevent_naio_ops = {
 	.detach		= kevent_naio_detach,
 	.modify		= kevent_naio_modify,
 	.report		= kevent_naio_report,
+	.cancel		= kevent_naio_cancel,
+	.show_fdinfo	= kevent_naio_show_fdinfo,
 };

@@ -135,16 +135,20 @@ struct kevent_init_args {
  * param[0] is the address of a buffer and param[1] its length, 1 to 2 GiB
  * less a page.  The buffer is pinned when the request is added and charged to the
  * caller's RLIMIT_MEMLOCK.  event is KEVENT_NAIO_RECV, with or without
- * KEVENT_NAIO_WAITALL, or KEVENT_NAIO_SEND; the request must have
+ * KEVENT_NAIO_WAITALL, or KEVENT_NAIO_SEND; or KEVENT_NAIO_SENDFILE, with
+ * param[0] the offset in a file and param[1] the count in its low 32 bits
+ * and the file's descriptor in its high 32 bits.  The request must have
  * KEVENT_REQ_ONESHOT and cannot be modified.  The kernel moves the data;
  * the completion reports event as asked, and ret_data holds the bytes
  * moved in its low 32 bits and, with KEVENT_NAIO_ERROR in event, the errno
  * that stopped the request in its high 32 bits.  The requests of one queue
  * on one socket complete in the order they were added, RECVs and SENDs
- * each.
+ * each.  KEVENT_CTL_REMOVE of a request that moved data completes it, with
+ * ECANCELED and the count.
  */
 #define KEVENT_NAIO_RECV	0x0001U	/* receive into the buffer */
 #define KEVENT_NAIO_SEND	0x0002U	/* send the buffer */
+#define KEVENT_NAIO_SENDFILE	0x0004U	/* send from a file */
 #define KEVENT_NAIO_WAITALL	0x0100U	/* RECV: fill the buffer, EOF or error */
 #define KEVENT_NAIO_ERROR	0x80000000U	/* output: an errno in ret_data */
 
