@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kevent selftests: one queue carries a socket, a timer, a signal, a child
- * exit, a futex wake and a POSIX timer expiry together.
+ * exit, a futex wake, a POSIX timer expiry and a network AIO completion
+ * together.
  */
 
 #define _GNU_SOURCE
@@ -30,7 +31,10 @@ static void *futex_waker(void *arg)
 	return NULL;
 }
 
-enum { SOCK, TIMER, SIG, CHILD, FUTEX, PTIMER, NR_SOURCES };
+enum { SOCK, TIMER, SIG, CHILD, FUTEX, PTIMER, NAIO, NR_SOURCES };
+
+/* A network AIO receive buffer */
+static char naio_buf[4096];
 
 TEST(one_queue_carries_every_source)
 {
@@ -38,7 +42,7 @@ TEST(one_queue_carries_every_source)
 		.sigev_value.sival_int = PTIMER,
 		.sigev_notify = SIGEV_KEVENT,
 	};
-	struct ukevent uk[5] = {
+	struct ukevent uk[6] = {
 		{ .type = KEVENT_TYPE_SOCKET, .event = KEVENT_SOCKET_RECV,
 		  .udata = SOCK, .req_flags = KEVENT_REQ_ONESHOT },
 		{ .type = KEVENT_TYPE_TIMER, .id = 1, .udata = TIMER,
@@ -49,9 +53,12 @@ TEST(one_queue_carries_every_source)
 		{ .type = KEVENT_TYPE_FUTEX, .id = (uintptr_t)&futex_word,
 		  .event = KEVENT_FUTEX_PRIVATE, .udata = FUTEX,
 		  .req_flags = KEVENT_REQ_ONESHOT },
+		{ .type = KEVENT_TYPE_NAIO, .event = KEVENT_NAIO_RECV,
+		  .udata = NAIO, .req_flags = KEVENT_REQ_ONESHOT,
+		  .param = { (uintptr_t)naio_buf, sizeof(naio_buf) } },
 	};
 	struct __kernel_timespec its[2] = { { 0, 0 }, { 0, 25 * MS } };
-	int kq, sv[2], pidfd, timer, seen[NR_SOURCES] = { 0 }, i, n;
+	int kq, sv[2], nv[2], pidfd, timer, seen[NR_SOURCES] = { 0 }, i, n;
 	struct ukevent ev[8];
 	pthread_t waker;
 	__s64 t0;
@@ -63,6 +70,8 @@ TEST(one_queue_carries_every_source)
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
 	uk[0].id = sv[0];
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, nv));
+	uk[5].id = nv[0];
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
@@ -72,7 +81,7 @@ TEST(one_queue_carries_every_source)
 	pidfd = syscall(__NR_pidfd_open, pid, 0);
 	ASSERT_LE(0, pidfd);
 	uk[3].id = pidfd;
-	ASSERT_EQ(5, kq_ctl(kq, KEVENT_CTL_ADD, 5, uk));
+	ASSERT_EQ(6, kq_ctl(kq, KEVENT_CTL_ADD, 6, uk));
 
 	sev.kevent_fd = kq;
 	ASSERT_EQ(0, syscall(__NR_timer_create, CLOCK_MONOTONIC, &sev, &timer));
@@ -85,6 +94,7 @@ TEST(one_queue_carries_every_source)
 	ASSERT_EQ(0, pthread_create(&waker, NULL, futex_waker, NULL));
 	ASSERT_EQ(0, raise(SIGUSR1));
 	ASSERT_EQ(3, write(sv[1], "abc", 3));
+	ASSERT_EQ(5, write(nv[1], "naio!", 5));
 
 	/* Collect until every source was reported (or a hang guard) */
 	t0 = now_ns(CLOCK_MONOTONIC);
@@ -129,6 +139,11 @@ TEST(one_queue_carries_every_source)
 				EXPECT_EQ(KEVENT_TIMER_EXPIRED, ev[i].event);
 				EXPECT_EQ(1, ev[i].ret_data);
 				break;
+			case NAIO:
+				EXPECT_EQ(KEVENT_NAIO_RECV, ev[i].event);
+				EXPECT_EQ(5, ev[i].ret_data);
+				EXPECT_EQ(0, memcmp(naio_buf, "naio!", 5));
+				break;
 			}
 		}
 	}
@@ -140,6 +155,7 @@ TEST(one_queue_carries_every_source)
 	EXPECT_EQ(1, seen[CHILD]);
 	EXPECT_EQ(1, seen[FUTEX]);
 	EXPECT_EQ(1, seen[PTIMER]);
+	EXPECT_EQ(1, seen[NAIO]);
 
 	pthread_join(waker, NULL);
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
@@ -147,6 +163,8 @@ TEST(one_queue_carries_every_source)
 	close(pidfd);
 	close(sv[0]);
 	close(sv[1]);
+	close(nv[0]);
+	close(nv[1]);
 	close(kq);
 }
 
@@ -198,6 +216,20 @@ static int add_proc(struct charge *c, int i)
 		c->fd[i][1] = -1;
 	}
 	return charge_add_fd(c, i, KEVENT_TYPE_PROC, KEVENT_PROC_EXIT);
+}
+
+static int add_naio(struct charge *c, int i)
+{
+	struct ukevent uk = {
+		.type = KEVENT_TYPE_NAIO, .event = KEVENT_NAIO_RECV,
+		.req_flags = KEVENT_REQ_ONESHOT,
+		.param = { (uintptr_t)naio_buf, sizeof(naio_buf) },
+	};
+
+	if (!c->fd[i][0] && socketpair(AF_UNIX, SOCK_STREAM, 0, c->fd[i]))
+		return -1;
+	uk.id = c->fd[i][0];
+	return kq_ctl1(c->kq, KEVENT_CTL_ADD, uk);
 }
 
 static int add_user(struct charge *c, int i)
@@ -259,6 +291,7 @@ static int charge_remove(struct charge *c, int i, __u32 type)
 	case KEVENT_TYPE_PIPE:
 	case KEVENT_TYPE_SOCKET:
 	case KEVENT_TYPE_PROC:
+	case KEVENT_TYPE_NAIO:
 		/* the close hook */
 		close(c->fd[i][0]);
 		close(c->fd[i][1]);
@@ -332,6 +365,11 @@ FIXTURE_VARIANT_ADD(charge, proc) {
 FIXTURE_VARIANT_ADD(charge, futex) {
 	.type = KEVENT_TYPE_FUTEX,
 	.add = add_futex,
+};
+
+FIXTURE_VARIANT_ADD(charge, naio) {
+	.type = KEVENT_TYPE_NAIO,
+	.add = add_naio,
 };
 
 FIXTURE_VARIANT_ADD(charge, posix_timer) {

@@ -150,6 +150,22 @@ static inline int kq_fdinfo_count(int fd)
 	return n;
 }
 
+/* The kB of pages this process has pinned (VmPin), or -1 */
+static inline long kq_vm_pin_kb(void)
+{
+	char line[256];
+	long kb = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
 /* The udata kq_add_fd() gives a registration */
 #define FD_UDATA(type, fd)	((__u64)(type) << 32 | (__u64)(fd))
 

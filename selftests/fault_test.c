@@ -601,6 +601,64 @@ static const struct fault_source src_raw = {
 	.release = raw_release,
 };
 
+/* KEVENT_TYPE_NAIO: a receive on a UNIX stream socket */
+
+static char naio_buf[8192];
+
+static int naio_prepare(struct fault_ctx *c, struct ukevent *uk)
+{
+	if (!CHECK(c, socketpair(AF_UNIX, SOCK_STREAM, 0, c->sfd) == 0,
+		   "socketpair: %s", strerror(errno)))
+		return -1;
+	set_rcvtimeo(c->sfd[0]);
+	set_rcvtimeo(c->sfd[1]);
+	/* Across a page boundary: two pages pinned */
+	*uk = (struct ukevent){ .type = KEVENT_TYPE_NAIO, .id = c->sfd[0],
+				.event = KEVENT_NAIO_RECV,
+				.req_flags = KEVENT_REQ_ONESHOT,
+				.param = { (uintptr_t)naio_buf + 4000, 200 } };
+	uk->udata = udata_of(uk);
+	return 0;
+}
+
+/* A failed ADD left nothing pinned, and no request takes the data. */
+static int naio_stale(struct fault_ctx *c, const struct ukevent *uk)
+{
+	if (!CHECK(c, kq_vm_pin_kb() == 0, "%ld kB still pinned", kq_vm_pin_kb()))
+		return -1;
+	if (sock_fire(c, uk) < 0)
+		return -1;
+	if (!CHECK(c, wait_now(c->kq, c->ev) == 0, "an event after a send"))
+		return -1;
+	return sock_drain(c);
+}
+
+static int naio_expect(struct fault_ctx *c, const struct ukevent *ev)
+{
+	if (!CHECK(c, ev->event == KEVENT_NAIO_RECV && ev->ret_data == 1 &&
+		   naio_buf[4000] == 'x', "event %x ret_data %llx",
+		   ev->event, (unsigned long long)ev->ret_data))
+		return -1;
+	naio_buf[4000] = 0;
+	return 0;
+}
+
+/* The request is gone with its completion: nothing left pinned */
+static int naio_release(struct fault_ctx *c)
+{
+	if (!CHECK(c, kq_vm_pin_kb() == 0, "%ld kB still pinned", kq_vm_pin_kb()))
+		return -1;
+	return sock_release(c);
+}
+
+static const struct fault_source src_naio = {
+	.prepare = naio_prepare,
+	.fire = sock_fire,
+	.stale = naio_stale,
+	.expect = naio_expect,
+	.release = naio_release,
+};
+
 /* KEVENT_TYPE_TIMER */
 
 static int timer_prepare(struct fault_ctx *c, struct ukevent *uk)
@@ -1782,6 +1840,10 @@ FIXTURE_VARIANT_ADD(fault, add_socket_tcp) {
 
 FIXTURE_VARIANT_ADD(fault, add_socket_raw) {
 	ADD_PATH("ADD SOCKET raw", src_raw)
+};
+
+FIXTURE_VARIANT_ADD(fault, add_naio) {
+	ADD_PATH("ADD NAIO recv", src_naio)
 };
 
 FIXTURE_VARIANT_ADD(fault, add_timer) {

@@ -103,22 +103,6 @@ static int naio_remove(int kq, int fd, __u32 nr)
 	return kq_remove(kq, KEVENT_TYPE_NAIO, (__u64)nr << 32 | (__u32)fd);
 }
 
-/* The kB of pages this process has pinned (VmPin), or -1 */
-static long vm_pin_kb(void)
-{
-	char line[256];
-	long kb = -1;
-	FILE *f = fopen("/proc/self/status", "r");
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "VmPin: %ld kB", &kb) == 1)
-			break;
-	fclose(f);
-	return kb;
-}
-
 /* Does a line of /proc/self/fdinfo/@kq contain @what? */
 static int fdinfo_has(int kq, const char *what)
 {
@@ -371,21 +355,21 @@ TEST_F(ustream, exec_cancels_requests)
 /* The queue's fdinfo and the process's VmPin show the pinned pages. */
 TEST_F(ustream, pinned_pages_shown)
 {
-	long base = vm_pin_kb();
+	long base = kq_vm_pin_kb();
 
 	ASSERT_LE(0, base);
 	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf + 4090, 100,
 			      KEVENT_NAIO_RECV));
 	EXPECT_EQ(1, fdinfo_has(self->kq, " pinned:2 done:0"));
-	EXPECT_EQ(base + 8, vm_pin_kb());
+	EXPECT_EQ(base + 8, kq_vm_pin_kb());
 	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 2, self->buf, BUF_SIZE,
 			      KEVENT_NAIO_SEND));
-	EXPECT_EQ(base + 8 + BUF_SIZE / 1024, vm_pin_kb());
+	EXPECT_EQ(base + 8 + BUF_SIZE / 1024, kq_vm_pin_kb());
 	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
-	EXPECT_EQ(base + BUF_SIZE / 1024, vm_pin_kb());
+	EXPECT_EQ(base + BUF_SIZE / 1024, kq_vm_pin_kb());
 	close(self->kq);
 	self->kq = -1;
-	EXPECT_EQ(base, vm_pin_kb());
+	EXPECT_EQ(base, kq_vm_pin_kb());
 }
 
 /*
@@ -394,7 +378,7 @@ TEST_F(ustream, pinned_pages_shown)
  */
 TEST_F(ustream, remove_after_partial_recv_reports_count)
 {
-	long base = vm_pin_kb();
+	long base = kq_vm_pin_kb();
 	struct ukevent ev;
 
 	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->buf, 100,
@@ -411,7 +395,7 @@ TEST_F(ustream, remove_after_partial_recv_reports_count)
 	EXPECT_EQ((__u64)ECANCELED << 32 | 30, ev.ret_data);
 	EXPECT_EQ(0, memcmp(self->buf, "0123456789abcdefghijklmnopqrst", 30));
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
-	EXPECT_EQ(base, vm_pin_kb());
+	EXPECT_EQ(base, kq_vm_pin_kb());
 }
 
 /* Until it is reported, the cancelled request still holds its id. */
@@ -513,7 +497,7 @@ TEST_F(ustream, exit_cancels_requests)
 TEST_F(ustream, sendfile_larger_than_socket_buffer)
 {
 	char *rb = malloc(BUF_SIZE);
-	long base = vm_pin_kb(), got;
+	long base = kq_vm_pin_kb(), got;
 	int file = pattern_file(self->buf, BUF_SIZE);
 	struct ukevent ev;
 
@@ -522,7 +506,7 @@ TEST_F(ustream, sendfile_larger_than_socket_buffer)
 	ASSERT_EQ(0, naio_sendfile(self->kq, self->sv[0], 1, file, 0,
 				   BUF_SIZE));
 	EXPECT_EQ(1, fdinfo_has(self->kq, " pinned:0 "));
-	EXPECT_EQ(base, vm_pin_kb());
+	EXPECT_EQ(base, kq_vm_pin_kb());
 	/* The request holds the file: closing the descriptor changes nothing */
 	close(file);
 	got = drain_until_complete(self->kq, self->sv[1], rb, BUF_SIZE, &ev);
@@ -868,7 +852,7 @@ TEST_F(ustream, charge_given_back_on_every_path)
 		if (naio_add(kq, self->sv[0], 1, self->buf, 65536,
 			     KEVENT_NAIO_RECV))
 			_exit(5);
-		_exit(vm_pin_kb() == 64 ? 0 : 6);
+		_exit(kq_vm_pin_kb() == 64 ? 0 : 6);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	EXPECT_TRUE(WIFEXITED(status));
@@ -962,6 +946,86 @@ TEST_F(inet, tcp_sendfile_4m)
 	close(file);
 	free(src);
 	free(rb);
+}
+
+/* A reset after part of a WAITALL receive: the errno and the count */
+TEST_F(inet, tcp_reset_after_partial_waitall)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	socklen_t al = sizeof(a);
+	struct ukevent ev;
+	int l, c, s;
+
+	ASSERT_LE(0, l = socket(AF_INET, SOCK_STREAM, 0));
+	ASSERT_LE(0, c = socket(AF_INET, SOCK_STREAM, 0));
+	ASSERT_EQ(0, bind(l, (void *)&a, sizeof(a)));
+	ASSERT_EQ(0, listen(l, 1));
+	ASSERT_EQ(0, getsockname(l, (void *)&a, &al));
+	ASSERT_EQ(0, connect(c, (void *)&a, sizeof(a)));
+	ASSERT_LE(0, s = accept(l, NULL, NULL));
+	ASSERT_EQ(0, naio_add(self->kq, s, 1, self->buf, 100,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(10, write(c, "0123456789", 10));
+	/* Wait until the queue moved the 10 bytes */
+	while (fdinfo_has(self->kq, " done:10") != 1)
+		ASSERT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 10));
+	ASSERT_EQ(0, setsockopt(c, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)));
+	close(c);
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL | KEVENT_NAIO_ERROR,
+		  ev.event);
+	EXPECT_EQ((__u64)ECONNRESET << 32 | 10, ev.ret_data);
+	EXPECT_EQ(0, memcmp(self->buf, "0123456789", 10));
+	close(s);
+	close(l);
+}
+
+/* 10,000 receives pending on 10,000 sockets; a few get data. */
+TEST_F(inet, many_pending_few_active)
+{
+	enum { N = 10000, ACTIVE = 10 };
+	struct rlimit rl = { 2 * N + 100, 2 * N + 100 };
+	int (*sv)[2] = calloc(N, sizeof(*sv)), i, n, got = 0;
+	struct ukevent ev[ACTIVE + 1];
+	char seen[N] = { 0 };
+
+	ASSERT_FALSE(!sv);
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		SKIP(return, "cannot have %d files open", 2 * N);
+	for (i = 0; i < N; i++) {
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv[i]));
+		/* 64 bytes each: many requests share a page, each pins it */
+		ASSERT_EQ(0, naio_add(self->kq, sv[i][0], i, self->buf + 64 * i,
+				      64, KEVENT_NAIO_RECV));
+	}
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, ACTIVE + 1, ev, 0));
+	for (i = 0; i < ACTIVE; i++)
+		ASSERT_EQ(2, write(sv[i * (N / ACTIVE)][1], "hi", 2));
+	while (got < ACTIVE) {
+		n = kq_wait_ms(self->kq, 1, ACTIVE + 1, ev, KQ_HANG_MS);
+		ASSERT_LT(0, n);
+		for (i = 0; i < n; i++) {
+			ASSERT_EQ(0, ev[i].udata % (N / ACTIVE));
+			EXPECT_EQ(2, ev[i].ret_data);
+			EXPECT_EQ(0, seen[ev[i].udata]++);
+			EXPECT_EQ(0, memcmp(self->buf + 64 * ev[i].udata, "hi",
+					    2));
+		}
+		got += n;
+	}
+	EXPECT_EQ(ACTIVE, got);
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, ACTIVE + 1, ev, 0));
+	EXPECT_EQ(N - ACTIVE, kq_fdinfo_count(self->kq));
+	for (i = 0; i < N; i++) {
+		close(sv[i][0]);
+		close(sv[i][1]);
+	}
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	free(sv);
 }
 
 /* UDP: a RECV takes one datagram, cut to the buffer, in order. */

@@ -2644,4 +2644,235 @@ TEST_F_TIMEOUT(stress, proc_exit_vs_remove_close, stress_timeout())
 	free(c);
 }
 
+/*
+ * 11. Network AIO both ways, reaped by threads on every CPU.
+ *
+ * Slots of AF_UNIX stream pairs.  On each, S11_DEPTH SEND requests of
+ * random lengths carry a byte stream (byte i is i * 7 + slot) from one end
+ * and S11_DEPTH RECV requests of random lengths take it at the other, all
+ * in one queue that S11_REAPERS threads reap, each completion bringing the
+ * next request of its kind.  The kernel moves every byte from its socket
+ * callbacks' wakeups on whichever CPU.  Exact: every SEND completes whole,
+ * the RECVs of a slot complete in submission order with the stream's next
+ * bytes, no request errs, and at the end nothing is left pinned.
+ */
+#define S11_SLOTS	8
+#define S11_DEPTH	4
+#define S11_REAPERS	3
+#define S11_MAXLEN	6000
+
+struct s11_req {
+	char buf[S11_MAXLEN];
+	__u32 len;
+	__u32 done;
+	__u64 seq;		/* in its slot's line */
+	int complete;
+};
+
+struct s11_slot {
+	pthread_mutex_t lock;
+	int sv[2];
+	unsigned int seed;
+	struct s11_req send[S11_DEPTH], recv[S11_DEPTH];
+	__u64 send_seq, recv_seq;	/* next to submit */
+	__u64 sent;			/* stream offset of the next SEND */
+	__u64 recv_next;		/* next RECV seq to check */
+	__u64 received;			/* bytes checked */
+};
+
+struct s11 {
+	int kq;
+	struct s11_slot slot[S11_SLOTS];
+	unsigned long completions;
+};
+
+static char s11_byte(unsigned int slot, __u64 off)
+{
+	return (char)(off * 7 + slot);
+}
+
+/* udata: slot, direction, index in the slot's array */
+static int s11_submit(struct s11 *c, unsigned int si, int send, int i)
+{
+	struct s11_slot *sl = &c->slot[si];
+	struct s11_req *r = send ? &sl->send[i] : &sl->recv[i];
+	struct ukevent uk = {
+		.type = KEVENT_TYPE_NAIO,
+		.udata = si << 8 | send << 4 | i,
+		.event = send ? KEVENT_NAIO_SEND : KEVENT_NAIO_RECV,
+		.req_flags = KEVENT_REQ_ONESHOT,
+	};
+	__u32 k;
+
+	r->len = 1 + rnd(&sl->seed) % S11_MAXLEN;
+	r->done = 0;
+	r->complete = 0;
+	if (send) {
+		r->seq = sl->send_seq++;
+		for (k = 0; k < r->len; k++)
+			r->buf[k] = s11_byte(si, sl->sent + k);
+		sl->sent += r->len;
+		uk.id = (__u64)(S11_DEPTH + i) << 32 | sl->sv[1];
+	} else {
+		r->seq = sl->recv_seq++;
+		uk.id = (__u64)i << 32 | sl->sv[0];
+	}
+	uk.param[0] = (uintptr_t)r->buf;
+	uk.param[1] = r->len;
+	if (kq_ctl1(c->kq, KEVENT_CTL_ADD, uk)) {
+		thr_err("slot %u: ADD %s: %s", si, send ? "SEND" : "RECV",
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Check the completed RECVs of @sl in order; resubmit each checked one. */
+static void s11_check_recvs(struct s11 *c, unsigned int si)
+{
+	struct s11_slot *sl = &c->slot[si];
+	int i, found = 1;
+
+	while (found) {
+		found = 0;
+		for (i = 0; i < S11_DEPTH; i++) {
+			struct s11_req *r = &sl->recv[i];
+			__u32 k;
+
+			if (!r->complete || r->seq != sl->recv_next)
+				continue;
+			found = 1;
+			for (k = 0; k < r->done; k++) {
+				if (r->buf[k] != s11_byte(si, sl->received + k)) {
+					thr_err("slot %u: byte %llu wrong", si,
+						(unsigned long long)(sl->received + k));
+					break;
+				}
+			}
+			__atomic_store_n(&sl->received, sl->received + r->done,
+					 __ATOMIC_SEQ_CST);
+			sl->recv_next++;
+			s11_submit(c, si, 0, i);
+		}
+	}
+}
+
+static void *s11_reaper(void *arg)
+{
+	struct thr *t = arg;
+	struct s11 *c = t->ctx;
+	struct ukevent ev[16];
+	int n, e;
+
+	for (;;) {
+		n = wait_events(c->kq, ev, 16);
+		if (n <= 0)
+			return NULL;
+		for (e = 0; e < n; e++) {
+			unsigned int si = ev[e].udata >> 8, i = ev[e].udata & 15;
+			int send = ev[e].udata >> 4 & 1;
+			struct s11_slot *sl;
+			struct s11_req *r;
+
+			if (is_stop(&ev[e]))
+				return NULL;
+			if (ev[e].type != KEVENT_TYPE_NAIO || si >= S11_SLOTS ||
+			    i >= S11_DEPTH) {
+				thr_err("unexpected event type %u udata %llx",
+					ev[e].type,
+					(unsigned long long)ev[e].udata);
+				continue;
+			}
+			sl = &c->slot[si];
+			pthread_mutex_lock(&sl->lock);
+			r = send ? &sl->send[i] : &sl->recv[i];
+			r->done = (__u32)ev[e].ret_data;
+			if (ev[e].event & KEVENT_NAIO_ERROR)
+				thr_err("slot %u: %s errno %llu", si,
+					send ? "SEND" : "RECV",
+					(unsigned long long)(ev[e].ret_data >> 32));
+			else if (send && r->done != r->len)
+				thr_err("slot %u: SEND of %u completed with %u",
+					si, r->len, r->done);
+			else if (!send && (!r->done || r->done > r->len))
+				thr_err("slot %u: RECV of %u completed with %u",
+					si, r->len, r->done);
+			if (send) {
+				if (running(0))
+					s11_submit(c, si, 1, i);
+			} else {
+				r->complete = 1;
+				s11_check_recvs(c, si);
+			}
+			pthread_mutex_unlock(&sl->lock);
+			t->ops++;
+		}
+	}
+}
+
+TEST_F_TIMEOUT(stress, naio_both_ways_exact, stress_timeout())
+{
+	struct thr re[S11_REAPERS];
+	unsigned long ops, bytes = 0;
+	long pinned = kq_vm_pin_kb();
+	struct ukevent ev[16];
+	unsigned int si;
+	struct s11 *c;
+	int i;
+
+	ASSERT_LE(0, pinned);
+	c = calloc(1, sizeof(*c));
+	ASSERT_TRUE(!!c);
+	c->kq = kq_new(0);
+	ASSERT_LE(0, c->kq);
+	ASSERT_EQ(0, stop_add(c->kq));
+	for (si = 0; si < S11_SLOTS; si++) {
+		struct s11_slot *sl = &c->slot[si];
+
+		pthread_mutex_init(&sl->lock, NULL);
+		sl->seed = 0x2545f491u * (si + 1);
+		ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sl->sv));
+		pthread_mutex_lock(&sl->lock);
+		for (i = 0; i < S11_DEPTH; i++) {
+			ASSERT_EQ(0, s11_submit(c, si, 0, i));
+			ASSERT_EQ(0, s11_submit(c, si, 1, i));
+		}
+		pthread_mutex_unlock(&sl->lock);
+	}
+
+	stress_go();
+	for (i = 0; i < S11_REAPERS; i++)
+		ASSERT_EQ(0, thr_start(&re[i], s11_reaper, c, i));
+	sleep_until_deadline();
+	/* No new SENDs: the RECVs drain what is in flight, then stop. */
+	stop_phase(0);
+	for (si = 0; si < S11_SLOTS; si++) {
+		struct s11_slot *sl = &c->slot[si];
+
+		ASSERT_EQ(0, await_u64(&sl->received, sl->sent)) {
+			TH_LOG("slot %u: %llu of %llu bytes received", si,
+			       (unsigned long long)sl->received,
+			       (unsigned long long)sl->sent);
+		}
+	}
+	EXPECT_EQ(0, user_post(c->kq, STOP_ID, 1));
+	ops = thr_join(re, S11_REAPERS);
+	for (si = 0; si < S11_SLOTS; si++)
+		bytes += c->slot[si].received;
+	report("naio_both_ways_exact", ops, "%lu bytes through %d sockets",
+	       bytes, S11_SLOTS);
+	expect_no_failures(_metadata);
+	/* Only the RECVs waiting for more are left, and no completion */
+	EXPECT_EQ(1 + S11_SLOTS * S11_DEPTH, kq_fdinfo_count(c->kq));
+	EXPECT_EQ(1, kq_wait_ms(c->kq, 0, 16, ev, 0));
+	EXPECT_TRUE(is_stop(&ev[0]));
+	close(c->kq);
+	EXPECT_EQ(pinned, kq_vm_pin_kb());
+	for (si = 0; si < S11_SLOTS; si++) {
+		close(c->slot[si].sv[0]);
+		close(c->slot[si].sv[1]);
+	}
+	free(c);
+}
+
 TEST_HARNESS_MAIN

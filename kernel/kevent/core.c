@@ -321,7 +321,8 @@ void kevent_storage_free(struct kevent_storage *st)
 {
 	if (!st)
 		return;
-	WARN_ON_ONCE(!hlist_empty(&st->list));
+	WARN_ON_ONCE(!hlist_empty(&st->list) || !list_empty(&st->naio_recv) ||
+		     !list_empty(&st->naio_send));
 	kfree(st);
 }
 

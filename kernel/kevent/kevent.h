@@ -347,6 +347,7 @@ extern const struct kevent_ops kevent_proc_ops;
 extern const struct kevent_ops kevent_futex_ops;
 extern const struct kevent_ops kevent_posix_timer_ops;
 extern const struct kevent_ops kevent_naio_ops;
+void kevent_naio_notify(struct kevent_storage *st, u32 events);
 
 void kevent_socket_enable(void);
 bool kevent_socket_hooked(struct sock *sk);

@@ -14,8 +14,8 @@
  * gives them back through ->unprepare.
  *
  * The socket callbacks only make requests ready, through the socket's
- * kevent_storage as for KEVENT_TYPE_SOCKET: nothing is copied, allocated
- * or locked beyond the storage in softirq.  The data is moved by ->report,
+ * kevent_storage (kevent_naio_notify()): nothing is copied, allocated or
+ * locked beyond the storage in softirq.  The data is moved by ->report,
  * in process context under the queue's mutex (the kevent_wait() that
  * delivers the completion, or the ADD or ENABLE that finds the socket
  * ready): sock_recvmsg() or sock_sendmsg() with MSG_DONTWAIT on a bio_vec
@@ -28,9 +28,12 @@
  * report that could not be copied out reports the same again.
  *
  * The requests of one queue on one socket are served in the order they
- * were added: the storage keeps a line of RECVs and one of SENDs, only the
- * oldest request of a queue in a line moves data, and it leaves the line
- * when it completes, making the next one of its queue look again.
+ * were added: the storage keeps a line of RECVs and one of SENDs (and
+ * SENDFILEs), only the oldest request of a queue in a line, its head,
+ * moves data, and it leaves the line when it completes, making the next
+ * one of its queue the head.  The callbacks wake only heads, and only
+ * those of the line the event concerns (data or space; an error or a
+ * hangup concerns both).
  * Requests of other queues neither wait for it nor hold it back.
  *
  * A request is also listed in the submitting process's struct
@@ -74,12 +77,15 @@ struct kevent_naio_pin {
 static_assert(sizeof(struct kevent_naio_pin) <= KEVENT_PREP_SIZE);
 
 struct kevent_naio {
-	struct kevent_poll		p;	/* first: fd-based */
+	struct kevent_file		kf;	/* first: fd-based */
 	struct kevent_naio_pin		pin;
-	struct kevent_storage_entry	entry;
 	struct kevent_storage		*st;
 	struct list_head		fifo;	/* in st->naio_recv or _send
 						 * until it completes
+						 */
+	bool				head;	/* the oldest of its queue in
+						 * its line: the one that
+						 * moves data
 						 */
 	struct kevent_process		*kp;	/* of the submitter: exec and
 						 * exit cancel the request
@@ -265,6 +271,56 @@ static bool kevent_naio_socket_ok(struct socket *sock)
 	       (sock->type == SOCK_STREAM || sock->type == SOCK_DGRAM);
 }
 
+/*
+ * Join the end of @n's line; it is the head if no request of its queue is
+ * before it.  Looking back from the end finds one at once when the line is
+ * its queue's alone.  Called with n->st->lock held.
+ */
+static void kevent_naio_join_line(struct kevent_naio *n)
+{
+	struct list_head *line = kevent_naio_fifo(n);
+	struct kevent_naio *prev;
+
+	n->head = true;
+	list_for_each_entry_reverse(prev, line, fifo) {
+		if (prev->kf.e.k->ku == n->kf.e.k->ku) {
+			n->head = false;
+			break;
+		}
+	}
+	list_add_tail(&n->fifo, line);
+}
+
+/**
+ * kevent_naio_notify() - a socket's state changed: wake the heads of lines
+ * @st: the socket's storage
+ * @events: KEVENT_SOCKET_* events that may have become ready
+ *
+ * Only the oldest request of each queue in a line moves data: the others
+ * are made ready when it leaves.  Called by the socket callbacks, in any
+ * context.
+ */
+void kevent_naio_notify(struct kevent_storage *st, u32 events)
+{
+	static const u32 ends = KEVENT_SOCKET_HUP | KEVENT_SOCKET_ERR;
+	struct kevent_naio *n;
+	unsigned long flags;
+
+	/* A request joining meanwhile looks at the socket after joining */
+	if (list_empty(&st->naio_recv) && list_empty(&st->naio_send))
+		return;
+	spin_lock_irqsave(&st->lock, flags);
+	if (events & (KEVENT_SOCKET_RECV | ends))
+		list_for_each_entry(n, &st->naio_recv, fifo)
+			if (n->head)
+				kevent_ready(n->kf.e.k);
+	if (events & (KEVENT_SOCKET_SEND | ends))
+		list_for_each_entry(n, &st->naio_send, fifo)
+			if (n->head)
+				kevent_ready(n->kf.e.k);
+	spin_unlock_irqrestore(&st->lock, flags);
+}
+
 static int kevent_naio_attach(struct kevent *k)
 {
 	struct kevent_naio *n = kevent_priv(k);
@@ -272,7 +328,7 @@ static int kevent_naio_attach(struct kevent *k)
 	struct file *file;
 	int err;
 
-	file = kevent_file_get_fd(&n->p.kf, k, lower_32_bits(k->uk.id));
+	file = kevent_file_get_fd(&n->kf, k, lower_32_bits(k->uk.id));
 	err = PTR_ERR(file);
 	if (IS_ERR(file))
 		goto out_unpin;
@@ -298,31 +354,31 @@ static int kevent_naio_attach(struct kevent *k)
 	n->cred = get_current_cred();
 	kevent_socket_enable();
 	spin_lock_irq(&n->st->lock);
-	list_add_tail(&n->fifo, kevent_naio_fifo(n));
+	kevent_naio_join_line(n);
 	spin_unlock_irq(&n->st->lock);
-	kevent_storage_add(n->st, &n->entry, k);
-	err = kevent_file_watch(&n->p.kf);
+	err = kevent_file_watch(&n->kf);
 	if (err)
 		goto out_del;
 	kevent_process_add(n->kp, &n->kp->naio, &n->pentry, k);
 	return 0;
 
 out_del:
-	kevent_storage_del(n->st, &n->entry);
+	/* The last in its line: nobody after it to make head */
 	spin_lock_irq(&n->st->lock);
 	list_del(&n->fifo);
 	spin_unlock_irq(&n->st->lock);
 	put_cred(n->cred);
 out_put:
-	kevent_file_put(&n->p.kf, false);
+	kevent_file_put(&n->kf, false);
 out_unpin:
 	kevent_naio_unpin(&n->pin, false);
 	return err;
 }
 
 /*
- * Take @n out of its line, and let the next request of its queue in that
- * line look at the socket again.  Called with n->st->lock held.
+ * Take @n out of its line; if it was the head, the next request of its
+ * queue in that line becomes the head and looks at the socket.  Called
+ * with n->st->lock held.
  */
 static void kevent_naio_leave_line(struct kevent_naio *n)
 {
@@ -331,10 +387,13 @@ static void kevent_naio_leave_line(struct kevent_naio *n)
 
 	if (list_empty(&n->fifo))
 		return;
-	list_for_each_entry_continue(next, line, fifo) {
-		if (next->p.kf.e.k->ku == n->p.kf.e.k->ku) {
-			kevent_ready(next->p.kf.e.k);
-			break;
+	if (n->head) {
+		list_for_each_entry_continue(next, line, fifo) {
+			if (next->kf.e.k->ku == n->kf.e.k->ku) {
+				next->head = true;
+				kevent_ready(next->kf.e.k);
+				break;
+			}
 		}
 	}
 	list_del_init(&n->fifo);
@@ -345,13 +404,12 @@ static void kevent_naio_detach(struct kevent *k)
 	struct kevent_naio *n = kevent_priv(k);
 
 	kevent_process_del(n->kp, &n->pentry);
-	kevent_storage_del(n->st, &n->entry);
 	spin_lock_irq(&n->st->lock);
 	kevent_naio_leave_line(n);
 	spin_unlock_irq(&n->st->lock);
 	put_cred(n->cred);
 	kevent_naio_unpin(&n->pin, !n->send);
-	kevent_file_put(&n->p.kf, true);
+	kevent_file_put(&n->kf, true);
 }
 
 /* An iterator over the part of the buffer not moved yet */
@@ -450,7 +508,7 @@ static ssize_t kevent_naio_sendfile(struct kevent *k, struct kevent_naio *n,
  */
 static bool kevent_naio_move(struct kevent *k, struct kevent_naio *n)
 {
-	struct socket *sock = sock_from_file(n->p.kf.file);
+	struct socket *sock = sock_from_file(n->kf.file);
 	bool waitall = k->uk.event & KEVENT_NAIO_WAITALL;
 	const struct cred *old;
 	bool done = true;
@@ -487,24 +545,6 @@ static bool kevent_naio_move(struct kevent *k, struct kevent_naio *n)
 	}
 	revert_creds(old);
 	return done;
-}
-
-/* Is @n the oldest request of its queue in its line on the socket? */
-static bool kevent_naio_first(struct kevent_naio *n)
-{
-	struct kevent_user *ku = n->p.kf.e.k->ku;
-	struct kevent_naio *r;
-	bool first = false;
-
-	spin_lock_irq(&n->st->lock);
-	list_for_each_entry(r, kevent_naio_fifo(n), fifo) {
-		if (r->p.kf.e.k->ku == ku) {
-			first = r == n;
-			break;
-		}
-	}
-	spin_unlock_irq(&n->st->lock);
-	return first;
 }
 
 /*
@@ -546,7 +586,7 @@ static bool kevent_naio_report(struct kevent *k, struct ukevent *out)
 	struct kevent_naio *n = kevent_priv(k);
 
 	/* Requests of one queue on one socket are served in order. */
-	if (!n->complete && kevent_naio_first(n)) {
+	if (!n->complete && n->head) {
 		n->complete = kevent_naio_move(k, n);
 		if (n->complete) {
 			/* Done with the socket: the next one may go on. */
@@ -571,8 +611,6 @@ const struct kevent_ops kevent_naio_ops = {
 	.fd_based	= true,
 	.event_mask	= KEVENT_NAIO_RECV | KEVENT_NAIO_SEND |
 			  KEVENT_NAIO_SENDFILE | KEVENT_NAIO_WAITALL,
-	.always		= KEVENT_SOCKET_RECV | KEVENT_SOCKET_SEND |
-			  KEVENT_SOCKET_HUP | KEVENT_SOCKET_ERR,
 	.prep_size	= sizeof(struct kevent_naio_pin),
 	.prep_offset	= offsetof(struct kevent_naio, pin),
 	.check		= kevent_naio_check,

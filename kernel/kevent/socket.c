@@ -74,8 +74,10 @@ void __kevent_socket_notify(struct socket_wq *wq, u32 events)
 	/* Pairs with the cmpxchg() in kevent_storage_get(). */
 	struct kevent_storage *st = smp_load_acquire(&wq->kevent);
 
-	if (st)
+	if (st) {
 		kevent_storage_notify(st, events);
+		kevent_naio_notify(st, events);
+	}
 }
 
 /**
