@@ -859,6 +859,26 @@ TEST_F(ustream, charge_given_back_on_every_path)
 	EXPECT_EQ(0, WEXITSTATUS(status));
 }
 
+/* A connected TCP pair on loopback: *@c the client, *@s the server end */
+static int tcp_pair(int *c, int *s)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	socklen_t al = sizeof(a);
+	int l = socket(AF_INET, SOCK_STREAM, 0);
+
+	*c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || *c < 0 || bind(l, (void *)&a, sizeof(a)) ||
+	    listen(l, 1) || getsockname(l, (void *)&a, &al) ||
+	    connect(*c, (void *)&a, sizeof(a)))
+		return -1;
+	*s = accept(l, NULL, NULL);
+	close(l);
+	return *s < 0 ? -1 : 0;
+}
+
 FIXTURE(inet) {
 	int kq;
 	char *buf;
@@ -881,22 +901,11 @@ FIXTURE_TEARDOWN(inet)
 
 TEST_F(inet, tcp_waitall_100k)
 {
-	struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int l, c, s, i, w;
-	socklen_t al = sizeof(a);
+	int c, s, i, w;
 	static char out[100000];
 	struct ukevent ev;
 
-	ASSERT_LE(0, l = socket(AF_INET, SOCK_STREAM, 0));
-	ASSERT_LE(0, c = socket(AF_INET, SOCK_STREAM, 0));
-	ASSERT_EQ(0, bind(l, (void *)&a, sizeof(a)));
-	ASSERT_EQ(0, listen(l, 1));
-	ASSERT_EQ(0, getsockname(l, (void *)&a, &al));
-	ASSERT_EQ(0, connect(c, (void *)&a, sizeof(a)));
-	ASSERT_LE(0, s = accept(l, NULL, NULL));
+	ASSERT_EQ(0, tcp_pair(&c, &s));
 	ASSERT_EQ(0, naio_add(self->kq, s, 1, self->buf, sizeof(out),
 			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
 	for (i = 0; i < (int)sizeof(out); i++)
@@ -910,31 +919,19 @@ TEST_F(inet, tcp_waitall_100k)
 	EXPECT_EQ(0, memcmp(self->buf, out, sizeof(out)));
 	close(s);
 	close(c);
-	close(l);
 }
 
 /* SENDFILE on TCP: a file larger than the socket buffers */
 TEST_F(inet, tcp_sendfile_4m)
 {
-	struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
 	long size = 4 * BUF_SIZE, got;
 	char *src = malloc(size), *rb = malloc(size);
-	socklen_t al = sizeof(a);
 	struct ukevent ev;
-	int l, c, s, file;
+	int c, s, file;
 
 	ASSERT_FALSE(!src || !rb);
 	ASSERT_LE(0, file = pattern_file(src, size));
-	ASSERT_LE(0, l = socket(AF_INET, SOCK_STREAM, 0));
-	ASSERT_LE(0, c = socket(AF_INET, SOCK_STREAM, 0));
-	ASSERT_EQ(0, bind(l, (void *)&a, sizeof(a)));
-	ASSERT_EQ(0, listen(l, 1));
-	ASSERT_EQ(0, getsockname(l, (void *)&a, &al));
-	ASSERT_EQ(0, connect(c, (void *)&a, sizeof(a)));
-	ASSERT_LE(0, s = accept(l, NULL, NULL));
+	ASSERT_EQ(0, tcp_pair(&c, &s));
 	ASSERT_EQ(0, naio_sendfile(self->kq, s, 1, file, 0, size));
 	got = drain_until_complete(self->kq, c, rb, size, &ev);
 	EXPECT_EQ(size, ev.ret_data);
@@ -942,7 +939,6 @@ TEST_F(inet, tcp_sendfile_4m)
 	EXPECT_EQ(0, memcmp(rb, src, size));
 	close(s);
 	close(c);
-	close(l);
 	close(file);
 	free(src);
 	free(rb);
@@ -951,22 +947,11 @@ TEST_F(inet, tcp_sendfile_4m)
 /* A reset after part of a WAITALL receive: the errno and the count */
 TEST_F(inet, tcp_reset_after_partial_waitall)
 {
-	struct sockaddr_in a = {
-		.sin_family = AF_INET,
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
 	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
-	socklen_t al = sizeof(a);
 	struct ukevent ev;
-	int l, c, s;
+	int c, s;
 
-	ASSERT_LE(0, l = socket(AF_INET, SOCK_STREAM, 0));
-	ASSERT_LE(0, c = socket(AF_INET, SOCK_STREAM, 0));
-	ASSERT_EQ(0, bind(l, (void *)&a, sizeof(a)));
-	ASSERT_EQ(0, listen(l, 1));
-	ASSERT_EQ(0, getsockname(l, (void *)&a, &al));
-	ASSERT_EQ(0, connect(c, (void *)&a, sizeof(a)));
-	ASSERT_LE(0, s = accept(l, NULL, NULL));
+	ASSERT_EQ(0, tcp_pair(&c, &s));
 	ASSERT_EQ(0, naio_add(self->kq, s, 1, self->buf, 100,
 			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
 	ASSERT_EQ(10, write(c, "0123456789", 10));
@@ -981,7 +966,6 @@ TEST_F(inet, tcp_reset_after_partial_waitall)
 	EXPECT_EQ((__u64)ECONNRESET << 32 | 10, ev.ret_data);
 	EXPECT_EQ(0, memcmp(self->buf, "0123456789", 10));
 	close(s);
-	close(l);
 }
 
 /* 10,000 receives pending on 10,000 sockets; a few get data. */
