@@ -17,9 +17,14 @@ import statistics
 import subprocess
 import sys
 
-IFACES = ["kevent", "kevent_poll", "epoll", "poll", "uring"]
+IFACES = ["kevent", "kevent_poll", "epoll", "poll", "uring",
+          "naio", "uring_io", "uring_fixed", "uring_mshot"]
+# The interfaces that move the data themselves (kbench echo and stream):
+# network AIO and io_uring I/O requests, in a table of their own.
+AIO_IFACES = ["naio", "uring_io", "uring_fixed", "uring_mshot"]
 # Metrics where more is better; for the others (costs) less is better.
-HIGHER = {"events_per_s", "requests_per_s"}
+HIGHER = {"events_per_s", "requests_per_s", "mb_per_s"}
+BENCHES = ["pipe", "echo", "idle", "mem", "stream"]
 BEGIN = "<!-- bench-table-begin -->"
 END = "<!-- bench-table-end -->"
 
@@ -105,18 +110,14 @@ def table(rows):
                      "spread |")
         lines.append("|---|---|---:|---:|---:|---:|---:|---:|")
         keys = sorted((k for k in s if k[0] == mode),
-                      key=lambda k: (["pipe", "echo", "idle", "mem"].index(k[1]),
-                                     k[3], param_key(k[2])))
+                      key=lambda k: (BENCHES.index(k[1]), k[3],
+                                     param_key(k[2])))
         for k in keys:
             v = s[k]
             if "epoll" not in v or "kevent" not in v:
                 continue
             ep = v["epoll"][0]
-
-            def ratio(a, b):
-                if a not in v or b not in v or not v[b][0]:
-                    return "-"
-                return "%.2f" % (v[a][0] / v[b][0])
+            ratio = ratio_of(v)
             better = "higher" if k[3] in HIGHER else "lower"
             lines.append("| %s %s | %s (%s is better) | %s | %s | %s | %s "
                          "| %s | %.1f%% |" %
@@ -136,7 +137,54 @@ def table(rows):
                              if k[0] == mode and k[1] == "pipe" and
                              k[3] == "ns_per_event" and "kevent_poll" in s[k]))
         lines.append("")
+        lines += aio_table(s, mode, keys)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def ratio_of(v):
+    """ratio(a, b): the median of a over that of b, as the table shows it"""
+    def ratio(a, b):
+        if a not in v or b not in v or not v[b][0]:
+            return "-"
+        return "%.2f" % (v[a][0] / v[b][0])
+    return ratio
+
+
+def aio_table(s, mode, keys):
+    """The figures of the interfaces that move the data (network AIO and
+    io_uring I/O requests), against epoll and naio against each io_uring
+    way; nothing for results that have none of them."""
+    keys = [k for k in keys if "epoll" in s[k] and
+            any(i in s[k] for i in AIO_IFACES)]
+    if not keys:
+        return []
+    lines = ["Network AIO: kevent's `KEVENT_TYPE_NAIO` requests (naio) and "
+             "io_uring's (uring_io: `IORING_OP_RECV`/`SEND`; uring_fixed: "
+             "`IORING_OP_READ_FIXED` into registered buffers; uring_mshot: "
+             "multishot receive into provided buffers), the kernel moving "
+             "the data; spread of the naio runs", "",
+             "| benchmark | metric | epoll | naio | naio/epoll | "
+             "uring_io/epoll | uring_fixed/epoll | uring_mshot/epoll | "
+             "naio/uring_io | naio/uring_fixed | naio/uring_mshot | spread |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for k in keys:
+        v = s[k]
+        ratio = ratio_of(v)
+        better = "higher" if k[3] in HIGHER else "lower"
+        lines.append("| %s %s | %s (%s is better) | %s | %s | %s | %s | %s "
+                     "| %s | %s | %s | %s | %s |" %
+                     (k[1], k[2].replace(",", " "), k[3], better,
+                      fmt(v["epoll"][0]),
+                      fmt(v["naio"][0]) if "naio" in v else "-",
+                      ratio("naio", "epoll"),
+                      ratio("uring_io", "epoll"),
+                      ratio("uring_fixed", "epoll"),
+                      ratio("uring_mshot", "epoll"),
+                      ratio("naio", "uring_io"), ratio("naio", "uring_fixed"),
+                      ratio("naio", "uring_mshot"),
+                      "%.1f%%" % v["naio"][1] if "naio" in v else "-"))
+    lines.append("")
+    return lines
 
 
 def plots(rows, outdir):
@@ -151,6 +199,8 @@ def plots(rows, outdir):
          "registrations", "bytes", "n"),
         ("echo", "requests_per_s", "loopback TCP echo, 64 B",
          "connections", "requests/s", "conns"),
+        ("stream", "mb_per_s", "loopback TCP stream, 64 KiB messages",
+         "connections", "MiB/s", "conns"),
     ]
     made = []
     for bench, metric, title, xlabel, ylabel, pname in specs:
