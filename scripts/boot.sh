@@ -46,6 +46,10 @@ fi
 
 extra=()
 [ "$mode" = bench ] && [ -n "${KEVENT_ICOUNT:-}" ] && extra+=(-icount shift=0)
+# qemu64 lacks ERMS: the kernel's "rep movsb" copies (a bio_vec, a page)
+# then cost an instruction per byte under -icount, eight times what
+# copy_to_user() pays, and skew every comparison of ways to move data.
+[ "$mode" = bench ] && extra+=(-cpu qemu64,+erms)
 if [ -t 0 ] && [ "${KEVENT_SHELL:-0}" = 1 ]; then
 	say "booting $flavour kernel ($accel), mode $mode, shell at the end"
 	exec "${qemu[@]}" -accel "$accel" "${extra[@]}" -serial mon:stdio \
