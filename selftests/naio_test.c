@@ -560,6 +560,21 @@ TEST_F(ustream, sendfile_after_send_in_order)
 	close(file);
 }
 
+/* A file sent to a datagram socket would be cut anywhere: refused. */
+TEST_F(ustream, sendfile_to_datagram_eopnotsupp)
+{
+	int file = pattern_file(self->buf, 100), dv[2];
+
+	ASSERT_LE(0, file);
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_DGRAM, 0, dv));
+	EXPECT_EQ(-1, naio_sendfile(self->kq, dv[0], 1, file, 0, 100));
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	close(dv[0]);
+	close(dv[1]);
+	close(file);
+}
+
 /* What sendfile() refuses as input, SENDFILE refuses at ADD. */
 TEST_F(ustream, sendfile_bad_input)
 {

@@ -54,6 +54,9 @@
  *       a futex hash bucket lock (futex.c)
  *       whatever a watched file's ->poll() takes, on ADD and on delivery
  *       sk_receive_queue.lock (socket.c reports the bytes queued)
+ *       what a socket's recvmsg and sendmsg take (lock_sock, an AF_UNIX
+ *       socket's iolock) and, for a network AIO SENDFILE, what reading
+ *       its file takes and the task's splice pipe (naio.c moves data)
  *       the locks a source takes to hook up or unhook a registration:
  *         kevent_files_lock (file.c)
  *         kevent_process.lock (process.c)
@@ -991,8 +994,22 @@ again:
 			continue;
 
 		kevent_prepare(k, &out);
-		if (!k->ops->report(k, &out))
+		if (!k->ops->report(k, &out)) {
+			/*
+			 * It made itself ready again while reporting: its
+			 * source has more work (network AIO moves data in
+			 * slices).  Let others at the queue, and a signal
+			 * end the call.
+			 */
+			if (READ_ONCE(k->state) & KEVENT_QUEUED) {
+				if (signal_pending(current))
+					break;
+				mutex_unlock(&ku->mutex);
+				cond_resched();
+				mutex_lock(&ku->mutex);
+			}
 			continue;
+		}
 
 		if (kevent_put_nofault(b, c->got, &out)) {
 			spin_lock_irq(&ku->wq.lock);

@@ -348,6 +348,7 @@ extern const struct kevent_ops kevent_futex_ops;
 extern const struct kevent_ops kevent_posix_timer_ops;
 extern const struct kevent_ops kevent_naio_ops;
 void kevent_naio_notify(struct kevent_storage *st, u32 events);
+bool kevent_naio_reaped(struct kevent *k);
 
 void kevent_socket_enable(void);
 bool kevent_socket_hooked(struct sock *sk);

@@ -76,16 +76,23 @@ struct kevent_naio_pin {
 
 static_assert(sizeof(struct kevent_naio_pin) <= KEVENT_PREP_SIZE);
 
+/* Bytes moved per look at a request, between which others get the queue */
+#define KEVENT_NAIO_SLICE	((size_t)SZ_1M)
+
 struct kevent_naio {
 	struct kevent_file		kf;	/* first: fd-based */
 	struct kevent_naio_pin		pin;
 	struct kevent_storage		*st;
-	struct list_head		fifo;	/* in st->naio_recv or _send
-						 * until it completes
+	struct list_head		fifo;	/* a head: in st->naio_recv or
+						 * _send; else in its head's
+						 * @chain; until it completes
 						 */
-	bool				head;	/* the oldest of its queue in
-						 * its line: the one that
-						 * moves data
+	struct list_head		chain;	/* a head: the later requests
+						 * of its queue, in order
+						 */
+	bool				head;	/* the oldest of its queue on
+						 * the socket in its direction:
+						 * the one that moves data
 						 */
 	struct kevent_process		*kp;	/* of the submitter: exec and
 						 * exit cancel the request
@@ -272,23 +279,49 @@ static bool kevent_naio_socket_ok(struct socket *sock)
 }
 
 /*
- * Join the end of @n's line; it is the head if no request of its queue is
- * before it.  Looking back from the end finds one at once when the line is
- * its queue's alone.  Called with n->st->lock held.
+ * Join @n's line: behind the head of its queue, or as the head if its
+ * queue has none.  The line holds one head per queue, so the walk is as
+ * long as the number of queues with requests on the socket in this
+ * direction, as a socket's wait queue is as long as its pollers.  Called
+ * with n->st->lock held.
  */
 static void kevent_naio_join_line(struct kevent_naio *n)
 {
 	struct list_head *line = kevent_naio_fifo(n);
-	struct kevent_naio *prev;
+	struct kevent_naio *h;
 
-	n->head = true;
-	list_for_each_entry_reverse(prev, line, fifo) {
-		if (prev->kf.e.k->ku == n->kf.e.k->ku) {
+	INIT_LIST_HEAD(&n->chain);
+	list_for_each_entry(h, line, fifo) {
+		if (h->kf.e.k->ku == n->kf.e.k->ku) {
 			n->head = false;
-			break;
+			list_add_tail(&n->fifo, &h->chain);
+			return;
 		}
 	}
+	n->head = true;
 	list_add_tail(&n->fifo, line);
+}
+
+/*
+ * Take @n out of its line; if it was the head, the next request of its
+ * queue becomes the head, in its place, and looks at the socket.  Called
+ * with n->st->lock held.
+ */
+static void kevent_naio_leave_line(struct kevent_naio *n)
+{
+	struct kevent_naio *next;
+
+	if (list_empty(&n->fifo))
+		return;
+	if (n->head && !list_empty(&n->chain)) {
+		next = list_first_entry(&n->chain, struct kevent_naio, fifo);
+		list_del(&next->fifo);
+		list_splice_init(&n->chain, &next->chain);
+		list_add(&next->fifo, &n->fifo);
+		next->head = true;
+		kevent_ready(next->kf.e.k);
+	}
+	list_del_init(&n->fifo);
 }
 
 /**
@@ -298,7 +331,10 @@ static void kevent_naio_join_line(struct kevent_naio *n)
  *
  * Only the oldest request of each queue in a line moves data: the others
  * are made ready when it leaves.  Called by the socket callbacks, in any
- * context.
+ * context.  The lines are read without the lock first: a request that
+ * joins meanwhile looks at the socket itself once it has joined (its ADD
+ * reports it), and the callbacks took st->lock in kevent_storage_notify()
+ * just before.
  */
 void kevent_naio_notify(struct kevent_storage *st, u32 events)
 {
@@ -306,18 +342,15 @@ void kevent_naio_notify(struct kevent_storage *st, u32 events)
 	struct kevent_naio *n;
 	unsigned long flags;
 
-	/* A request joining meanwhile looks at the socket after joining */
 	if (list_empty(&st->naio_recv) && list_empty(&st->naio_send))
 		return;
 	spin_lock_irqsave(&st->lock, flags);
 	if (events & (KEVENT_SOCKET_RECV | ends))
 		list_for_each_entry(n, &st->naio_recv, fifo)
-			if (n->head)
-				kevent_ready(n->kf.e.k);
+			kevent_ready(n->kf.e.k);
 	if (events & (KEVENT_SOCKET_SEND | ends))
 		list_for_each_entry(n, &st->naio_send, fifo)
-			if (n->head)
-				kevent_ready(n->kf.e.k);
+			kevent_ready(n->kf.e.k);
 	spin_unlock_irqrestore(&st->lock, flags);
 }
 
@@ -337,7 +370,8 @@ static int kevent_naio_attach(struct kevent *k)
 	if (!sock)
 		goto out_put;
 	err = -EOPNOTSUPP;
-	if (!kevent_naio_socket_ok(sock))
+	if (!kevent_naio_socket_ok(sock) ||
+	    (k->uk.event == KEVENT_NAIO_SENDFILE && sock->type != SOCK_STREAM))
 		goto out_put;
 	n->done = 0;
 	n->err = 0;
@@ -363,9 +397,9 @@ static int kevent_naio_attach(struct kevent *k)
 	return 0;
 
 out_del:
-	/* The last in its line: nobody after it to make head */
+	/* The last of its queue in its line: nobody after it to make head */
 	spin_lock_irq(&n->st->lock);
-	list_del(&n->fifo);
+	kevent_naio_leave_line(n);
 	spin_unlock_irq(&n->st->lock);
 	put_cred(n->cred);
 out_put:
@@ -375,28 +409,22 @@ out_unpin:
 	return err;
 }
 
-/*
- * Take @n out of its line; if it was the head, the next request of its
- * queue in that line becomes the head and looks at the socket.  Called
- * with n->st->lock held.
+/**
+ * kevent_naio_reaped() - is @k one that kevent_process_reap() took?
+ * @k: a registration found under its queue's mutex
+ *
+ * A request's registration belongs to the files of its process, which a
+ * CLONE_FILES sibling shares: the sibling may have ended the request and
+ * added one at the same address meanwhile.  The one taken off the process's
+ * list is unlisted; a new one is listed in its own process's list.
+ *
+ * Return: false for a request still listed, true for the rest.
  */
-static void kevent_naio_leave_line(struct kevent_naio *n)
+bool kevent_naio_reaped(struct kevent *k)
 {
-	struct list_head *line = kevent_naio_fifo(n);
-	struct kevent_naio *next = n;
+	struct kevent_naio *n = kevent_priv(k);
 
-	if (list_empty(&n->fifo))
-		return;
-	if (n->head) {
-		list_for_each_entry_continue(next, line, fifo) {
-			if (next->kf.e.k->ku == n->kf.e.k->ku) {
-				next->head = true;
-				kevent_ready(next->kf.e.k);
-				break;
-			}
-		}
-	}
-	list_del_init(&n->fifo);
+	return k->ops != &kevent_naio_ops || hlist_unhashed(&n->pentry.node);
 }
 
 static void kevent_naio_detach(struct kevent *k)
@@ -488,13 +516,24 @@ out:
 }
 
 /* Send the next part of the file; the bytes sent, 0 at its end, or -errno */
+/* The file ended before the count: push out what MSG_MORE held back */
+static void kevent_naio_splice_eof(struct splice_desc *sd)
+{
+	struct socket *sock = sd->u.data;
+
+	if (sock->ops->splice_eof)
+		sock->ops->splice_eof(sock);
+}
+
 static ssize_t kevent_naio_sendfile(struct kevent *k, struct kevent_naio *n,
 				    struct socket *sock)
 {
 	struct splice_desc sd = {
-		.total_len	= n->len - n->done,
+		.total_len	= min_t(size_t, n->len - n->done,
+					 KEVENT_NAIO_SLICE),
 		.pos		= k->uk.param[0] + n->done,
 		.u.data		= sock,
+		.splice_eof	= kevent_naio_splice_eof,
 	};
 
 	return splice_direct_to_actor(n->pin.in, &sd,
@@ -502,34 +541,95 @@ static ssize_t kevent_naio_sendfile(struct kevent *k, struct kevent_naio *n,
 }
 
 /*
- * Move data between the socket and the pages or the file, as the
- * submitter; true once the request is done.  An error stops it, with the
- * bytes moved before.
+ * Would a receive on @sk find nothing, and no end or error?  Asked before
+ * calling into the protocol, which costs a socket lock, because a receive
+ * is usually added right after the previous one took what there was.
+ * Only for a connected stream socket, whose data is all on its receive
+ * queue (a UDP socket also keeps a reader queue).  Data queued later makes
+ * the request ready again: the callbacks run after the enqueue.
  */
-static bool kevent_naio_move(struct kevent *k, struct kevent_naio *n)
+static bool kevent_naio_nothing_to_read(struct sock *sk)
+{
+	return sk->sk_type == SOCK_STREAM &&
+	       READ_ONCE(sk->sk_state) == TCP_ESTABLISHED &&
+	       skb_queue_empty_lockless(&sk->sk_receive_queue) &&
+	       !READ_ONCE(sk->sk_err) &&
+	       !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/* What one look at a request came to */
+enum kevent_naio_step {
+	KEVENT_NAIO_DONE,	/* complete: report it */
+	KEVENT_NAIO_WAIT,	/* the socket is not ready: wait for it */
+	KEVENT_NAIO_MORE,	/* stopped early: look again soon */
+};
+
+/* An error that a signal to the task moving the data caused */
+static bool kevent_naio_interrupted(int err)
+{
+	return err == -EINTR || err == -ERESTARTSYS ||
+	       err == -ERESTARTNOINTR || err == -ERESTARTNOHAND ||
+	       err == -ERESTART_RESTARTBLOCK;
+}
+
+/*
+ * Move data between the socket and the pages or the file, as the
+ * submitter.  An error stops the request, with the bytes moved before,
+ * but not one of the moving task's own (a signal: another task, or this
+ * one later, goes on).  At most KEVENT_NAIO_SLICE bytes at a time, so
+ * that the queue's mutex is let go of between slices.
+ */
+static enum kevent_naio_step kevent_naio_move(struct kevent *k,
+					      struct kevent_naio *n)
 {
 	struct socket *sock = sock_from_file(n->kf.file);
 	bool waitall = k->uk.event & KEVENT_NAIO_WAITALL;
+	enum kevent_naio_step step = KEVENT_NAIO_DONE;
 	const struct cred *old;
-	bool done = true;
+	size_t moved = 0;
 	int ret;
 
+	/*
+	 * SENDFILE goes through the task's splice pipe: make it now, charged
+	 * to this task's user as its own sendfile() would, not the
+	 * submitter's.
+	 */
+	if (n->pin.in && !current->splice_pipe) {
+		struct pipe_inode_info *pipe = alloc_pipe_info();
+
+		if (!pipe) {
+			n->err = -ENOMEM;
+			return KEVENT_NAIO_DONE;
+		}
+		pipe->readers = 1;
+		current->splice_pipe = pipe;
+	}
 	old = override_creds(n->cred);
 	while (n->done < n->len) {
 		struct msghdr msg = {};
 
+		if (moved >= KEVENT_NAIO_SLICE || fatal_signal_pending(current)) {
+			step = KEVENT_NAIO_MORE;
+			break;
+		}
 		if (n->pin.in) {
 			ret = kevent_naio_sendfile(k, n, sock);
 		} else if (n->send) {
 			msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 			kevent_naio_iter(n, &msg.msg_iter, ITER_SOURCE);
 			ret = sock_sendmsg(sock, &msg);
+		} else if (kevent_naio_nothing_to_read(sock->sk)) {
+			ret = -EAGAIN;
 		} else {
 			kevent_naio_iter(n, &msg.msg_iter, ITER_DEST);
 			ret = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
 		}
 		if (ret == -EAGAIN) {
-			done = false;
+			step = KEVENT_NAIO_WAIT;
+			break;
+		}
+		if (kevent_naio_interrupted(ret)) {
+			step = KEVENT_NAIO_MORE;
 			break;
 		}
 		if (ret < 0) {
@@ -539,12 +639,13 @@ static bool kevent_naio_move(struct kevent *k, struct kevent_naio *n)
 		if (!ret)
 			break;		/* end of file, the socket's or the file's */
 		n->done += ret;
+		moved += ret;
 		if (!n->send && (!waitall || sock->type == SOCK_DGRAM))
 			break;
 		cond_resched();
 	}
 	revert_creds(old);
-	return done;
+	return step;
 }
 
 /*
@@ -587,7 +688,12 @@ static bool kevent_naio_report(struct kevent *k, struct ukevent *out)
 
 	/* Requests of one queue on one socket are served in order. */
 	if (!n->complete && n->head) {
-		n->complete = kevent_naio_move(k, n);
+		enum kevent_naio_step step = kevent_naio_move(k, n);
+
+		/* Ready again: kevent_deliver() lets others at the queue. */
+		if (step == KEVENT_NAIO_MORE)
+			kevent_ready(k);
+		n->complete = step == KEVENT_NAIO_DONE;
 		if (n->complete) {
 			/* Done with the socket: the next one may go on. */
 			spin_lock_irq(&n->st->lock);

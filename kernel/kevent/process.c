@@ -99,6 +99,15 @@ static void kevent_process_take(struct hlist_head *from, struct hlist_head *to)
 	}
 }
 
+static bool kevent_process_reaped(struct kevent *k)
+{
+#ifdef CONFIG_NET
+	return kevent_naio_reaped(k);
+#else
+	return true;
+#endif
+}
+
 /* Remove every registration of the process of @sig. */
 static void kevent_process_reap(struct signal_struct *sig)
 {
@@ -116,8 +125,11 @@ static void kevent_process_reap(struct signal_struct *sig)
 	kevent_process_take(&kp->naio, &list);
 	spin_unlock_irq(&kp->lock);
 
-	/* The process cannot add a registration meanwhile: no check */
-	kevent_reap(&list, &kp->lock, true, NULL);
+	/*
+	 * The process cannot add a registration meanwhile, but a CLONE_FILES
+	 * sibling can add a request whose registration its files own.
+	 */
+	kevent_reap(&list, &kp->lock, true, kevent_process_reaped);
 }
 
 /**
