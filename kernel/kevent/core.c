@@ -966,8 +966,9 @@ static void kevent_reported(struct kevent_user *ku, struct kevent *k,
 
 /*
  * Report ready kevents to @c until its array is full or none is left.
- * Returns 0, or -EFAULT if the array cannot be written; a kevent whose
- * copy failed stays ready with its state untouched.
+ * Returns 0, -EFAULT if the array cannot be written (a kevent whose copy
+ * failed stays ready with its state untouched), or -EINTR if a signal came
+ * while a source had more work to do.
  */
 static int kevent_deliver(struct kevent_user *ku, struct kevent_call *c)
 {
@@ -975,6 +976,7 @@ static int kevent_deliver(struct kevent_user *ku, struct kevent_call *c)
 	bool fault = false;
 	struct ukevent out;
 	struct kevent *k;
+	int err = 0;
 
 again:
 	mutex_lock(&ku->mutex);
@@ -1002,8 +1004,10 @@ again:
 			 * end the call.
 			 */
 			if (READ_ONCE(k->state) & KEVENT_QUEUED) {
-				if (signal_pending(current))
+				if (signal_pending(current)) {
+					err = -EINTR;
 					break;
+				}
 				mutex_unlock(&ku->mutex);
 				cond_resched();
 				mutex_lock(&ku->mutex);
@@ -1038,7 +1042,7 @@ again:
 		fault = false;
 		goto again;
 	}
-	return 0;
+	return err;
 }
 
 /*

@@ -57,6 +57,7 @@
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <net/sock.h>
+#include <net/tcp.h>
 
 #include "kevent.h"
 
@@ -424,7 +425,8 @@ bool kevent_naio_reaped(struct kevent *k)
 {
 	struct kevent_naio *n = kevent_priv(k);
 
-	return k->ops != &kevent_naio_ops || hlist_unhashed(&n->pentry.node);
+	return k->ops != &kevent_naio_ops ||
+	       hlist_unhashed_lockless(&n->pentry.node);
 }
 
 static void kevent_naio_detach(struct kevent *k)
@@ -515,7 +517,6 @@ out:
 	return spliced ?: ret;
 }
 
-/* Send the next part of the file; the bytes sent, 0 at its end, or -errno */
 /* The file ended before the count: push out what MSG_MORE held back */
 static void kevent_naio_splice_eof(struct splice_desc *sd)
 {
@@ -525,6 +526,7 @@ static void kevent_naio_splice_eof(struct splice_desc *sd)
 		sock->ops->splice_eof(sock);
 }
 
+/* Send the next part of the file; the bytes sent, 0 at its end, or -errno */
 static ssize_t kevent_naio_sendfile(struct kevent *k, struct kevent_naio *n,
 				    struct socket *sock)
 {
@@ -544,17 +546,30 @@ static ssize_t kevent_naio_sendfile(struct kevent *k, struct kevent_naio *n,
  * Would a receive on @sk find nothing, and no end or error?  Asked before
  * calling into the protocol, which costs a socket lock, because a receive
  * is usually added right after the previous one took what there was.
- * Only for a connected stream socket, whose data is all on its receive
- * queue (a UDP socket also keeps a reader queue).  Data queued later makes
- * the request ready again: the callbacks run after the enqueue.
+ * Only for a connected TCP or AF_UNIX stream socket that no BPF sockmap
+ * (sk_user_data) or ULP such as kTLS (sk_prot) took over, whose data is all
+ * on its receive queue (a UDP socket also keeps a reader queue, a sockmap
+ * its ingress list).  Data queued later makes the request ready again: the
+ * callbacks run after the enqueue.
  */
 static bool kevent_naio_nothing_to_read(struct sock *sk)
 {
 	return sk->sk_type == SOCK_STREAM &&
+	       !READ_ONCE(sk->sk_user_data) &&
+	       (sk->sk_family == AF_UNIX ||
+		READ_ONCE(sk->sk_prot)->recvmsg == tcp_recvmsg) &&
 	       READ_ONCE(sk->sk_state) == TCP_ESTABLISHED &&
 	       skb_queue_empty_lockless(&sk->sk_receive_queue) &&
 	       !READ_ONCE(sk->sk_err) &&
 	       !(READ_ONCE(sk->sk_shutdown) & RCV_SHUTDOWN);
+}
+
+/* A stream moves at most what is left of the slice per call; a datagram whole */
+static void kevent_naio_slice(struct socket *sock, struct iov_iter *iter,
+			      size_t moved)
+{
+	if (sock->type == SOCK_STREAM)
+		iov_iter_truncate(iter, KEVENT_NAIO_SLICE - moved);
 }
 
 /* What one look at a request came to */
@@ -617,27 +632,35 @@ static enum kevent_naio_step kevent_naio_move(struct kevent *k,
 		} else if (n->send) {
 			msg.msg_flags = MSG_DONTWAIT | MSG_NOSIGNAL;
 			kevent_naio_iter(n, &msg.msg_iter, ITER_SOURCE);
+			kevent_naio_slice(sock, &msg.msg_iter, moved);
 			ret = sock_sendmsg(sock, &msg);
 		} else if (kevent_naio_nothing_to_read(sock->sk)) {
 			ret = -EAGAIN;
 		} else {
 			kevent_naio_iter(n, &msg.msg_iter, ITER_DEST);
+			kevent_naio_slice(sock, &msg.msg_iter, moved);
 			ret = sock_recvmsg(sock, &msg, MSG_DONTWAIT);
 		}
 		if (ret == -EAGAIN) {
 			step = KEVENT_NAIO_WAIT;
 			break;
 		}
-		if (kevent_naio_interrupted(ret)) {
+		/* Not the request's error: the moving task's signal */
+		if (kevent_naio_interrupted(ret) && signal_pending(current)) {
 			step = KEVENT_NAIO_MORE;
 			break;
 		}
 		if (ret < 0) {
-			n->err = ret;
+			/* an ERESTART* without a signal: never to user space */
+			n->err = kevent_naio_interrupted(ret) ? -EINTR : ret;
 			break;
 		}
-		if (!ret)
-			break;		/* end of file, the socket's or the file's */
+		if (!ret) {
+			/* end of file, the socket's or the file's */
+			if (n->pin.in && sock->ops->splice_eof)
+				sock->ops->splice_eof(sock);
+			break;
+		}
 		n->done += ret;
 		moved += ret;
 		if (!n->send && (!waitall || sock->type == SOCK_DGRAM))
