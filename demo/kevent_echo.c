@@ -14,9 +14,11 @@
  * registration.
  *
  * The network AIO server never reads or writes a socket itself: each
- * connection has a KEVENT_TYPE_NAIO receive outstanding, whose completion
- * it answers with a send request of the bytes received, whose completion
- * brings the next receive.  The kernel moves the data; the server's only
+ * connection has one KEVENT_TYPE_NAIO request, added with
+ * KEVENT_REQ_DISPATCH so that its buffer is pinned once: a receive, whose
+ * completion it turns (KEVENT_CTL_MODIFY) into the send of the bytes
+ * received, whose completion turns it back into the next receive.  The
+ * kernel moves the data; the server's only
  * call in the loop is kevent_wait(), which submits the requests of one
  * batch and reaps the completions of the next.  To prove it, the server
  * installs a seccomp filter that kills it on any system call that reads
@@ -105,9 +107,6 @@ static void serve_kevent(int lfd)
 	}
 }
 
-/* NAIO: the request numbers (high 32 bits of id) of a connection's two */
-#define NAIO_RECV_ID(fd)	((__u64)(unsigned int)(fd))
-#define NAIO_SEND_ID(fd)	((__u64)1 << 32 | (unsigned int)(fd))
 #define NAIO_BUF		8192
 #define NAIO_CHANGES		4096
 
@@ -152,8 +151,16 @@ static void forbid_io(void)
 		exit(1);
 }
 
-static void naio_submit(int kq, struct ukevent uk)
+/* Queue a change to connection @fd's request */
+static void naio_submit(int kq, unsigned int cmd, int fd, __u32 event,
+			__u32 len)
 {
+	struct ukevent uk = {
+		.id = (unsigned int)fd, .type = KEVENT_TYPE_NAIO, .cmd = cmd,
+		.event = event, .req_flags = KEVENT_REQ_DISPATCH,
+		.param = { (uintptr_t)naio_buf[fd], len },
+	};
+
 	/* Full (only after a burst of accepts): apply what is there */
 	if (naio_nr == NAIO_CHANGES) {
 		if (sys_kevent_ctl(kq, 0, naio_nr, naio_changes,
@@ -161,24 +168,14 @@ static void naio_submit(int kq, struct ukevent uk)
 			_exit(1);
 		naio_nr = 0;
 	}
-	uk.cmd = KEVENT_CTL_ADD;
-	uk.type = KEVENT_TYPE_NAIO;
-	uk.req_flags = KEVENT_REQ_ONESHOT;
 	naio_changes[naio_nr++] = uk;
-}
-
-static void naio_recv(int kq, int fd)
-{
-	naio_submit(kq, (struct ukevent){
-		.id = NAIO_RECV_ID(fd), .event = KEVENT_NAIO_RECV,
-		.param = { (uintptr_t)naio_buf[fd], NAIO_BUF } });
 }
 
 static int naio_add_conn(int kq, int fd)
 {
 	if (fd >= 65536)
 		return -1;
-	naio_recv(kq, fd);
+	naio_submit(kq, KEVENT_CTL_ADD, fd, KEVENT_NAIO_RECV, NAIO_BUF);
 	return 0;
 }
 
@@ -214,18 +211,16 @@ static void serve_naio(int lfd)
 			if (ev[i].type == KEVENT_TYPE_SOCKET) {
 				accept_all(lfd, naio_add_conn, kq);
 			} else if (ev[i].event & KEVENT_NAIO_ERROR || !bytes) {
-				/* End of file or reset: the close removes a
-				 * request still pending on the socket
+				/* End of file or reset: the close removes
+				 * the connection's request
 				 */
 				close(fd);
 			} else if (ev[i].event & KEVENT_NAIO_RECV) {
-				naio_submit(kq, (struct ukevent){
-					.id = NAIO_SEND_ID(fd),
-					.event = KEVENT_NAIO_SEND,
-					.param = { (uintptr_t)naio_buf[fd],
-						   bytes } });
+				naio_submit(kq, KEVENT_CTL_MODIFY, fd,
+					    KEVENT_NAIO_SEND, bytes);
 			} else {
-				naio_recv(kq, fd);
+				naio_submit(kq, KEVENT_CTL_MODIFY, fd,
+					    KEVENT_NAIO_RECV, NAIO_BUF);
 			}
 		}
 	}

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -37,6 +38,24 @@ static int naio_add(int kq, int fd, __u32 nr, void *buf, __u64 len,
 {
 	return naio_ctl(kq, KEVENT_CTL_ADD, fd, nr, buf, len, event,
 			KEVENT_REQ_ONESHOT);
+}
+
+/* A DISPATCH request on @fd: disabled, not removed, by its completion */
+static int naio_dispatch(int kq, unsigned int cmd, int fd, __u32 nr,
+			 void *buf, __u64 len, __u32 event)
+{
+	return naio_ctl(kq, cmd, fd, nr, buf, len, event,
+			KEVENT_REQ_DISPATCH);
+}
+
+static int naio_enable(int kq, int fd, __u32 nr)
+{
+	struct ukevent uk = {
+		.id = (__u64)nr << 32 | (__u32)fd,
+		.type = KEVENT_TYPE_NAIO,
+	};
+
+	return kq_ctl1(kq, KEVENT_CTL_ENABLE, uk);
 }
 
 /* SENDFILE of @count bytes at @off of @file to @fd */
@@ -635,12 +654,392 @@ TEST_F(ustream, modify_einval)
 	EXPECT_EQ(EINVAL, errno);
 }
 
+/*
+ * A DISPATCH request stays after its completion, its pages pinned, and
+ * moves nothing until ENABLE runs it again, from the start of its buffer.
+ */
+TEST_F(ustream, dispatch_rearmed_by_enable)
+{
+	long base = kq_vm_pin_kb();
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf, 100, KEVENT_NAIO_RECV));
+	ASSERT_EQ(3, write(self->sv[1], "abc", 3));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(KEVENT_NAIO_RECV, ev.event);
+	EXPECT_EQ(3, ev.ret_data);
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(1, fdinfo_has(self->kq, " pinned:1 done:0"));
+	EXPECT_EQ(base + 4, kq_vm_pin_kb());
+	/* Disabled: the data waits in the socket */
+	ASSERT_EQ(2, write(self->sv[1], "de", 2));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	ASSERT_EQ(0, naio_enable(self->kq, self->sv[0], 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(2, ev.ret_data);
+	EXPECT_EQ(0, memcmp(self->buf, "dec", 3));
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(base, kq_vm_pin_kb());
+}
+
+/*
+ * MODIFY turns a completed RECV into the SEND of what it received, and
+ * back, on any part of the pages ADD pinned: an echo with one request,
+ * pinned once.
+ */
+TEST_F(ustream, dispatch_modify_recv_to_send)
+{
+	long base = kq_vm_pin_kb();
+	struct ukevent ev;
+	char rb[16];
+	int i;
+
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf, 8192, KEVENT_NAIO_RECV));
+	for (i = 0; i < 2; i++) {
+		char *b = self->buf + i * 4000;
+
+		ASSERT_EQ(4, write(self->sv[1], "ping", 4));
+		ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+		EXPECT_EQ(KEVENT_NAIO_RECV, ev.event);
+		ASSERT_EQ(4, ev.ret_data);
+		EXPECT_EQ(0, memcmp(b, "ping", 4));
+		b[1] = 'o';
+		ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_MODIFY,
+					   self->sv[0], 1, b, 4,
+					   KEVENT_NAIO_SEND));
+		ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+		EXPECT_EQ(KEVENT_NAIO_SEND, ev.event);
+		EXPECT_EQ(4, ev.ret_data);
+		ASSERT_EQ(4, recv(self->sv[1], rb, sizeof(rb), MSG_DONTWAIT));
+		EXPECT_EQ(0, memcmp(rb, "pong", 4));
+		/* The next receive into another part, across a page */
+		ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_MODIFY,
+					   self->sv[0], 1, b + 4000, 100,
+					   KEVENT_NAIO_RECV));
+		/* The pages stay pinned once */
+		EXPECT_EQ(base + 8, kq_vm_pin_kb());
+	}
+	EXPECT_EQ(1, kq_fdinfo_count(self->kq));
+	close(self->kq);
+	self->kq = -1;
+	EXPECT_EQ(base, kq_vm_pin_kb());
+}
+
+/*
+ * MODIFY changes a DISPATCH request only while it waits to be re-armed,
+ * and only within what ADD took; a refused MODIFY leaves it as it was.
+ */
+TEST_F(ustream, dispatch_modify_errors)
+{
+	struct ukevent ev;
+	int fd = self->sv[0];
+
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, fd, 1,
+				   self->buf + 4096, 4096, KEVENT_NAIO_RECV));
+	/* In flight */
+	EXPECT_EQ(-1, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, fd, 1,
+				    self->buf + 4096, 10, KEVENT_NAIO_SEND));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(1, write(self->sv[1], "a", 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	/* Below, above, past the end of the pinned page */
+	EXPECT_EQ(-1, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, fd, 1,
+				    self->buf + 4095, 10, KEVENT_NAIO_RECV));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, fd, 1,
+				    self->buf + 8192, 1, KEVENT_NAIO_RECV));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, fd, 1,
+				    self->buf + 8000, 193, KEVENT_NAIO_RECV));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, fd, 1,
+				    (void *)-4096L, 4096, KEVENT_NAIO_RECV));
+	EXPECT_EQ(EINVAL, errno);
+	/* Not a SENDFILE */
+	EXPECT_EQ(-1, naio_ctl(self->kq, KEVENT_CTL_MODIFY, fd, 1, NULL,
+			       (__u64)self->sv[1] << 32 | 10,
+			       KEVENT_NAIO_SENDFILE, KEVENT_REQ_DISPATCH));
+	EXPECT_EQ(EINVAL, errno);
+	/* Neither oneshot nor dispatch */
+	EXPECT_EQ(-1, naio_ctl(self->kq, KEVENT_CTL_MODIFY, fd, 1,
+			       self->buf + 4096, 10, KEVENT_NAIO_RECV, 0));
+	EXPECT_EQ(EINVAL, errno);
+	/* Unchanged: ENABLE receives into the whole page again */
+	ASSERT_EQ(0, naio_enable(self->kq, fd, 1));
+	ASSERT_EQ(6, write(self->sv[1], "bcdefg", 6));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(KEVENT_NAIO_RECV, ev.event);
+	EXPECT_EQ(6, ev.ret_data);
+	EXPECT_EQ(0, memcmp(self->buf + 4096, "bcdefg", 6));
+}
+
+/* Pages pinned for a SEND are not written: such a request stays a SEND. */
+TEST_F(ustream, dispatch_send_cannot_become_recv)
+{
+	struct ukevent ev;
+	char rb[8];
+
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf, 4, KEVENT_NAIO_SEND));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(-1, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, self->sv[0],
+				    1, self->buf, 4, KEVENT_NAIO_RECV));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(4, recv(self->sv[1], rb, sizeof(rb), MSG_DONTWAIT));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+}
+
+/* Re-armed, a request joins its line behind those added meanwhile. */
+TEST_F(ustream, dispatch_rearmed_joins_the_end_of_its_line)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf, 3, KEVENT_NAIO_RECV));
+	ASSERT_EQ(3, write(self->sv[1], "abc", 3));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(1, ev.udata);
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 2, self->buf + 100, 3,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(0, naio_enable(self->kq, self->sv[0], 1));
+	ASSERT_EQ(6, write(self->sv[1], "defghi", 6));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(2, ev.udata);
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(1, ev.udata);
+	EXPECT_EQ(0, memcmp(self->buf + 100, "def", 3));
+	EXPECT_EQ(0, memcmp(self->buf, "ghi", 3));
+}
+
+/*
+ * REMOVE of a DISPATCH request part way through completes it with the
+ * count, and then it is gone: it is not kept disabled.
+ */
+TEST_F(ustream, dispatch_remove_after_partial_ends_it)
+{
+	long base = kq_vm_pin_kb();
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf, 10,
+				   KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	ASSERT_EQ(4, write(self->sv[1], "abcd", 4));
+	EXPECT_EQ(0, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ((__u64)ECANCELED << 32 | 4, ev.ret_data);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(base, kq_vm_pin_kb());
+}
+
+/* A DISPATCH SENDFILE re-armed on the next part of its open file */
+TEST_F(ustream, dispatch_sendfile_modify_offset)
+{
+	struct ukevent uk = {
+		.id = (__u64)1 << 32 | (__u32)self->sv[0],
+		.type = KEVENT_TYPE_NAIO,
+		.event = KEVENT_NAIO_SENDFILE,
+		.req_flags = KEVENT_REQ_DISPATCH,
+	};
+	char src[100], rb[100];
+	struct ukevent ev;
+	int file, same, other;
+
+	file = pattern_file(src, 100);
+	ASSERT_LE(0, file);
+	same = dup(file);
+	ASSERT_LE(0, same);
+	other = pattern_file(rb, 100);
+	ASSERT_LE(0, other);
+	uk.param[1] = (__u64)(__u32)file << 32 | 40;
+	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_ADD, uk));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(40, ev.ret_data);
+	uk.param[0] = 40;
+	/* Another file, a descriptor that is not open */
+	uk.param[1] = (__u64)(__u32)other << 32 | 60;
+	EXPECT_EQ(-1, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
+	EXPECT_EQ(EINVAL, errno);
+	uk.param[1] = (__u64)(__u32)(other + 1000) << 32 | 60;
+	EXPECT_EQ(-1, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
+	EXPECT_EQ(EBADF, errno);
+	/* The same open file, by another descriptor */
+	uk.param[1] = (__u64)(__u32)same << 32 | 60;
+	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(60, ev.ret_data);
+	ASSERT_EQ(100, recv(self->sv[1], rb, sizeof(rb), MSG_DONTWAIT));
+	EXPECT_EQ(0, memcmp(rb, src, 100));
+	close(other);
+	close(same);
+	close(file);
+}
+
+/* A range from the start of the first pinned page to the end of the last */
+TEST_F(ustream, dispatch_modify_whole_pinned_pages)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf + 4100, 100, KEVENT_NAIO_RECV));
+	ASSERT_EQ(1, write(self->sv[1], "a", 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, self->sv[0],
+				   1, self->buf + 4096, 4096,
+				   KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+	memset(self->buf + 8192, 'z', 4096);
+	ASSERT_EQ(4096, send(self->sv[1], self->buf + 8192, 4096, 0));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(4096, ev.ret_data);
+	EXPECT_EQ(0, memcmp(self->buf + 4096, self->buf + 8192, 4096));
+}
+
+/* Complete but not reported yet: MODIFY must wait for the report */
+TEST_F(ustream, dispatch_modify_before_report_ebusy)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(3, write(self->sv[1], "abc", 3));
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf, 100, KEVENT_NAIO_RECV));
+	EXPECT_EQ(1, fdinfo_has(self->kq, " done:3"));
+	EXPECT_EQ(-1, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, self->sv[0],
+				    1, self->buf, 3, KEVENT_NAIO_SEND));
+	EXPECT_EQ(EBUSY, errno);
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(3, ev.ret_data);
+	EXPECT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_MODIFY, self->sv[0],
+				   1, self->buf, 3, KEVENT_NAIO_SEND));
+}
+
+/*
+ * REMOVE of a DISPATCH request that completed, not reported yet: the
+ * completion is reported, as a oneshot one, and the request is gone.
+ */
+TEST_F(ustream, dispatch_remove_completed_unreported)
+{
+	struct ukevent ev;
+
+	ASSERT_EQ(3, write(self->sv[1], "abc", 3));
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf, 100, KEVENT_NAIO_RECV));
+	EXPECT_EQ(0, naio_remove(self->kq, self->sv[0], 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(KEVENT_NAIO_RECV, ev.event);
+	EXPECT_EQ(3, ev.ret_data);
+	EXPECT_EQ(KEVENT_REQ_ONESHOT, ev.req_flags);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+/* The uid that SCM_CREDENTIALS of the next message on @fd carries */
+static long passed_uid(int fd)
+{
+	union {
+		char buf[CMSG_SPACE(sizeof(struct ucred))];
+		struct cmsghdr align;
+	} u;
+	char c;
+	struct iovec iov = { &c, 1 };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = u.buf, .msg_controllen = sizeof(u.buf),
+	};
+	struct cmsghdr *cm;
+	struct ucred cred;
+
+	if (recvmsg(fd, &msg, MSG_DONTWAIT) != 1)
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_type != SCM_CREDENTIALS)
+		return -1;
+	memcpy(&cred, CMSG_DATA(cm), sizeof(cred));
+	return cred.uid;
+}
+
+/*
+ * Re-armed, a request is submitted anew: it sends with the credentials
+ * of the task that re-armed it, not those it had when it was added.
+ */
+TEST_F(ustream, dispatch_rearm_takes_current_creds)
+{
+	int status, one = 1;
+	pid_t pid;
+
+	if (geteuid())
+		SKIP(return, "needs root to become another user");
+	ASSERT_EQ(0, setsockopt(self->sv[1], SOL_SOCKET, SO_PASSCRED, &one,
+				sizeof(one)));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		int kq = kq_new(0), fd = self->sv[0];
+		struct ukevent ev;
+
+		self->buf[0] = 'x';
+		if (kq < 0 || naio_dispatch(kq, KEVENT_CTL_ADD, fd, 1,
+					    self->buf, 1, KEVENT_NAIO_SEND) ||
+		    kq_wait_ms(kq, 1, 1, &ev, KQ_HANG_MS) != 1)
+			_exit(2);
+		if (passed_uid(self->sv[1]) != 0)
+			_exit(3);
+		if (setresuid(65534, 65534, 65534) ||
+		    naio_enable(kq, fd, 1) ||
+		    kq_wait_ms(kq, 1, 1, &ev, KQ_HANG_MS) != 1)
+			_exit(4);
+		_exit(passed_uid(self->sv[1]) == 65534 ? 0 : 5);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+}
+
+/*
+ * A process that shares the file table but not the address space finds
+ * the request, but cannot point it at pages that are not its own: MODIFY
+ * fails, ENABLE completes it with EPERM.
+ */
+TEST_F(ustream, dispatch_rearm_from_other_mm_eperm)
+{
+	struct ukevent ev;
+	int status;
+	pid_t pid;
+
+	ASSERT_EQ(0, naio_dispatch(self->kq, KEVENT_CTL_ADD, self->sv[0], 1,
+				   self->buf, 100, KEVENT_NAIO_RECV));
+	ASSERT_EQ(1, write(self->sv[1], "a", 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	pid = syscall(__NR_clone, CLONE_FILES | SIGCHLD, 0, 0, 0, 0);
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		if (!naio_dispatch(self->kq, KEVENT_CTL_MODIFY, self->sv[0], 1,
+				   self->buf, 10, KEVENT_NAIO_RECV) ||
+		    errno != EPERM)
+			_exit(2);
+		_exit(naio_enable(self->kq, self->sv[0], 1) ? 3 : 0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 0, 1, &ev, 0));
+	EXPECT_EQ(KEVENT_NAIO_RECV | KEVENT_NAIO_ERROR, ev.event);
+	EXPECT_EQ((__u64)EPERM << 32, ev.ret_data);
+	/* The owner re-arms it */
+	ASSERT_EQ(0, naio_enable(self->kq, self->sv[0], 1));
+	ASSERT_EQ(1, write(self->sv[1], "b", 1));
+	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
+	EXPECT_EQ(KEVENT_NAIO_RECV, ev.event);
+	EXPECT_EQ('b', self->buf[0]);
+}
+
 TEST_F(ustream, bad_requests_einval)
 {
 	int fd = self->sv[0];
 
 	EXPECT_EQ(-1, naio_ctl(self->kq, KEVENT_CTL_ADD, fd, 1, self->buf, 10,
-			       KEVENT_NAIO_RECV, 0));	/* not oneshot */
+			       KEVENT_NAIO_RECV, 0));	/* neither oneshot nor dispatch */
 	EXPECT_EQ(EINVAL, errno);
 	EXPECT_EQ(-1, naio_add(self->kq, fd, 1, self->buf, 0,
 			       KEVENT_NAIO_RECV));	/* no length */
@@ -726,54 +1125,71 @@ TEST_F(ustream, not_a_socket)
  * past it ENOMEM, and a failed ADD (EEXIST), REMOVE and the queue's close
  * give the pages back.
  */
-TEST_F(ustream, memlock_limit)
+/*
+ * Run @fn(fd, peer, buf) in a child that became user 65534 with a 64 KiB
+ * RLIMIT_MEMLOCK, with a queue of its own (the fixture's is shared with
+ * the parent): its exit status, 0 if all went well, -1 if it did not exit.
+ */
+static int as_limited_user(int (*fn)(int, int, char *), int fd, int peer,
+			   char *b)
 {
-	pid_t pid;
 	int status;
+	pid_t pid;
 
-	if (geteuid())
-		SKIP(return, "needs root to become another user");
 	pid = fork();
-	ASSERT_LE(0, pid);
+	if (pid < 0)
+		return -1;
 	if (!pid) {
 		struct rlimit rl = { 65536, 65536 };
-		int kq, fd = self->sv[0], i;
-		char *b = self->buf;
 
 		if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) ||
 		    setuid(65534))
 			_exit(2);
-		/* A queue of its own: the fixture's is shared with the parent. */
-		kq = kq_new(0);
-		if (kq < 0)
-			_exit(2);
-		for (i = 0; i < 100; i++) {
-			if (naio_add(kq, fd, 1, b, 32768, KEVENT_NAIO_RECV))
-				_exit(3);
-			if (!naio_add(kq, fd, 1, b, 32768, KEVENT_NAIO_RECV) ||
-			    errno != EEXIST)
-				_exit(4);
-			if (naio_remove(kq, fd, 1))
-				_exit(5);
-		}
-		if (!naio_add(kq, fd, 2, b, 81920, KEVENT_NAIO_RECV) ||
-		    errno != ENOMEM)
-			_exit(6);
-		if (naio_add(kq, fd, 3, b, 32768, KEVENT_NAIO_RECV) ||
-		    naio_add(kq, fd, 4, b + 65536, 32768, KEVENT_NAIO_RECV))
-			_exit(7);
-		if (!naio_add(kq, fd, 5, b + 131072, 4096, KEVENT_NAIO_RECV) ||
-		    errno != ENOMEM)
-			_exit(8);
-		close(kq);
-		kq = kq_new(0);
-		if (naio_add(kq, fd, 6, b, 65536, KEVENT_NAIO_RECV))
-			_exit(9);
-		_exit(0);
+		_exit(fn(fd, peer, b));
 	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+/* Pinned pages never go past the limit; ENOMEM for what would */
+static int memlock_limit_child(int fd, int peer, char *b)
+{
+	int kq = kq_new(0), i;
+
+	if (kq < 0)
+		return 2;
+	for (i = 0; i < 100; i++) {
+		if (naio_add(kq, fd, 1, b, 32768, KEVENT_NAIO_RECV))
+			return 3;
+		if (!naio_add(kq, fd, 1, b, 32768, KEVENT_NAIO_RECV) ||
+		    errno != EEXIST)
+			return 4;
+		if (naio_remove(kq, fd, 1))
+			return 5;
+	}
+	if (!naio_add(kq, fd, 2, b, 81920, KEVENT_NAIO_RECV) ||
+	    errno != ENOMEM)
+		return 6;
+	if (naio_add(kq, fd, 3, b, 32768, KEVENT_NAIO_RECV) ||
+	    naio_add(kq, fd, 4, b + 65536, 32768, KEVENT_NAIO_RECV))
+		return 7;
+	if (!naio_add(kq, fd, 5, b + 131072, 4096, KEVENT_NAIO_RECV) ||
+	    errno != ENOMEM)
+		return 8;
+	close(kq);
+	kq = kq_new(0);
+	if (naio_add(kq, fd, 6, b, 65536, KEVENT_NAIO_RECV))
+		return 9;
+	return 0;
+}
+
+TEST_F(ustream, memlock_limit)
+{
+	if (geteuid())
+		SKIP(return, "needs root to become another user");
+	EXPECT_EQ(0, as_limited_user(memlock_limit_child, self->sv[0],
+				     self->sv[1], self->buf));
 }
 
 /*
@@ -823,6 +1239,25 @@ static int naio_charge_cycle(int path, int kq, int fd, int peer, char *b)
 		if (waitpid(pid, &status, 0) != pid || status)
 			return 14;
 		break;
+	case 5:		/* REMOVE of a DISPATCH request, completed: not before */
+		if (naio_dispatch(kq, KEVENT_CTL_ADD, fd, 1, b, 65536,
+				  KEVENT_NAIO_RECV) ||
+		    write(peer, "x", 1) != 1 ||
+		    kq_wait_ms(kq, 1, 1, &ev, KQ_HANG_MS) != 1 ||
+		    !naio_add(kq, fd, 2, b, 4096, KEVENT_NAIO_RECV) ||
+		    errno != ENOMEM || naio_remove(kq, fd, 1))
+			return 15;
+		break;
+	case 6:		/* close of the socket of a completed DISPATCH request */
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+		    naio_dispatch(kq, KEVENT_CTL_ADD, sv[0], 1, b, 65536,
+				  KEVENT_NAIO_RECV) ||
+		    write(sv[1], "x", 1) != 1 ||
+		    kq_wait_ms(kq, 1, 1, &ev, KQ_HANG_MS) != 1)
+			return 16;
+		close(sv[0]);
+		close(sv[1]);
+		break;
 	}
 	/* All of the limit is free again */
 	if (naio_add(kq, fd, 9, b, 65536, KEVENT_NAIO_RECV) ||
@@ -831,47 +1266,36 @@ static int naio_charge_cycle(int path, int kq, int fd, int peer, char *b)
 	return 0;
 }
 
+static int charge_given_back_child(int fd, int peer, char *b)
+{
+	int kq, path, ret;
+
+	for (path = 0; path < 7; path++) {
+		kq = kq_new(0);
+		if (kq < 0)
+			return 3;
+		ret = naio_charge_cycle(path, kq, fd, peer, b);
+		if (ret)
+			return ret;
+		close(kq);
+	}
+	/* The close of the queue, last */
+	kq = kq_new(0);
+	if (naio_add(kq, fd, 1, b, 65536, KEVENT_NAIO_RECV))
+		return 4;
+	close(kq);
+	kq = kq_new(0);
+	if (naio_add(kq, fd, 1, b, 65536, KEVENT_NAIO_RECV))
+		return 5;
+	return kq_vm_pin_kb() == 64 ? 0 : 6;
+}
+
 TEST_F(ustream, charge_given_back_on_every_path)
 {
-	pid_t pid;
-	int status;
-
 	if (geteuid())
 		SKIP(return, "needs root to become another user");
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct rlimit rl = { 65536, 65536 };
-		int kq, path, ret;
-
-		if (setrlimit(RLIMIT_MEMLOCK, &rl) || setgid(65534) ||
-		    setuid(65534))
-			_exit(2);
-		for (path = 0; path < 5; path++) {
-			kq = kq_new(0);
-			if (kq < 0)
-				_exit(3);
-			ret = naio_charge_cycle(path, kq, self->sv[0],
-						self->sv[1], self->buf);
-			if (ret)
-				_exit(ret);
-			close(kq);
-		}
-		/* The close of the queue, last */
-		kq = kq_new(0);
-		if (naio_add(kq, self->sv[0], 1, self->buf, 65536,
-			     KEVENT_NAIO_RECV))
-			_exit(4);
-		close(kq);
-		kq = kq_new(0);
-		if (naio_add(kq, self->sv[0], 1, self->buf, 65536,
-			     KEVENT_NAIO_RECV))
-			_exit(5);
-		_exit(kq_vm_pin_kb() == 64 ? 0 : 6);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	EXPECT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
+	EXPECT_EQ(0, as_limited_user(charge_given_back_child, self->sv[0],
+				     self->sv[1], self->buf));
 }
 
 /* A connected TCP pair on loopback: *@c the client, *@s the server end */

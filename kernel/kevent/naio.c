@@ -27,6 +27,13 @@
  * was moved, and the error that stopped it, are kept in the request, so a
  * report that could not be copied out reports the same again.
  *
+ * A DISPATCH request is kept, its pages pinned, after its completion is
+ * reported (->consume): ENABLE or MODIFY runs it again, as submitted anew
+ * by the task that re-arms it (its credentials), and it joins the end of
+ * its line then, in ->report.  MODIFY may point it at another part
+ * of its pages, or turn a RECV into a SEND and back, but only while it
+ * waits to be re-armed, out of its line.
+ *
  * The requests of one queue on one socket are served in the order they
  * were added: the storage keeps a line of RECVs and one of SENDs (and
  * SENDFILEs), only the oldest request of a queue in a line, its head,
@@ -100,11 +107,19 @@ struct kevent_naio {
 						 */
 	struct kevent_storage_entry	pentry;	/* in kp->naio */
 	const struct cred		*cred;	/* the submitter's */
+	u64				ubase;	/* user address of the first
+						 * pinned page
+						 */
+	u32				base;	/* the buffer's offset from it */
 	u32				len;
 	u32				done;
 	int				err;
 	bool				complete;
+	bool				idle;	/* DISPATCH: reported, out of
+						 * its line until re-armed
+						 */
 	bool				send;
+	bool				writable;	/* pinned for RECV */
 };
 
 static struct list_head *kevent_naio_fifo(struct kevent_naio *n)
@@ -161,7 +176,7 @@ static int kevent_naio_check(const struct ukevent *uk)
 {
 	u64 len = kevent_naio_len(uk->event, uk->param);
 
-	if (!(uk->req_flags & KEVENT_REQ_ONESHOT))
+	if (!(uk->req_flags & (KEVENT_REQ_ONESHOT | KEVENT_REQ_DISPATCH)))
 		return -EINVAL;
 	switch (uk->event) {
 	case KEVENT_NAIO_SENDFILE:
@@ -377,7 +392,11 @@ static int kevent_naio_attach(struct kevent *k)
 	n->done = 0;
 	n->err = 0;
 	n->complete = false;
+	n->idle = false;
 	n->send = !(k->uk.event & KEVENT_NAIO_RECV);
+	n->writable = !n->send;
+	n->ubase = k->uk.param[0] & PAGE_MASK;
+	n->base = n->pin.offset;
 	n->len = kevent_naio_len(k->uk.event, k->uk.param);
 	err = -ENOMEM;
 	n->kp = kevent_process_get();
@@ -438,7 +457,7 @@ static void kevent_naio_detach(struct kevent *k)
 	kevent_naio_leave_line(n);
 	spin_unlock_irq(&n->st->lock);
 	put_cred(n->cred);
-	kevent_naio_unpin(&n->pin, !n->send);
+	kevent_naio_unpin(&n->pin, n->writable);
 	kevent_file_put(&n->kf, true);
 }
 
@@ -446,11 +465,11 @@ static void kevent_naio_detach(struct kevent *k)
 static void kevent_naio_iter(struct kevent_naio *n, struct iov_iter *iter,
 			     unsigned int dir)
 {
-	size_t off = n->pin.offset + n->done;
+	size_t off = (size_t)n->base + n->done;
 	unsigned int first = off >> PAGE_SHIFT;
 
 	iov_iter_bvec(iter, dir, n->pin.bvec + first, n->pin.nr_pages - first,
-		      n->pin.offset + n->len - ((size_t)first << PAGE_SHIFT));
+		      n->base + n->len - ((size_t)first << PAGE_SHIFT));
 	iov_iter_advance(iter, off & ~PAGE_MASK);
 }
 
@@ -619,7 +638,8 @@ static enum kevent_naio_step kevent_naio_move(struct kevent *k,
 		pipe->readers = 1;
 		current->splice_pipe = pipe;
 	}
-	old = override_creds(n->cred);
+	/* Usually the submitter reaps: no need to take its credentials */
+	old = n->cred == current_cred() ? NULL : override_creds(n->cred);
 	while (n->done < n->len) {
 		struct msghdr msg = {};
 
@@ -667,14 +687,16 @@ static enum kevent_naio_step kevent_naio_move(struct kevent *k,
 			break;
 		cond_resched();
 	}
-	revert_creds(old);
+	if (old)
+		revert_creds(old);
 	return step;
 }
 
 /*
  * REMOVE of a request that moved data completes it with ECANCELED and the
  * count, so that the caller knows what its buffer holds or what the peer
- * got; one that moved nothing is dropped.
+ * got; one that moved nothing is dropped.  A DISPATCH request completed so
+ * becomes oneshot: the REMOVE ends it once that completion is reported.
  */
 static bool kevent_naio_cancel(struct kevent *k)
 {
@@ -682,6 +704,9 @@ static bool kevent_naio_cancel(struct kevent *k)
 
 	if (!n->done)
 		return false;
+	WRITE_ONCE(k->uk.req_flags,
+		   (k->uk.req_flags & ~KEVENT_REQ_DISPATCH) |
+		   KEVENT_REQ_ONESHOT);
 	if (!n->complete) {
 		n->complete = true;
 		n->err = -ECANCELED;
@@ -699,16 +724,106 @@ static void kevent_naio_show_fdinfo(struct kevent *k, struct seq_file *m)
 	seq_printf(m, " pinned:%u done:%u", n->pin.nr_pages, n->done);
 }
 
-/* A request is not changed: REMOVE it and ADD another. */
+/*
+ * A DISPATCH request whose completion was reported is re-armed by ENABLE
+ * or MODIFY: forget what it moved, and leave it out of its line until then.
+ */
+static void kevent_naio_consume(struct kevent *k, const struct ukevent *out)
+{
+	struct kevent_naio *n = kevent_priv(k);
+
+	if (!(k->uk.req_flags & KEVENT_REQ_DISPATCH))
+		return;
+	n->done = 0;
+	n->err = 0;
+	n->complete = false;
+	n->idle = true;
+}
+
+/*
+ * SENDFILE stays SENDFILE, from the same open file.  Each read checks its
+ * range and permission as it goes (vfs_splice_read()), so nothing that
+ * may wait (a fanotify permission event) is done here, under the mutex.
+ */
+static int kevent_naio_modify_file(struct kevent_naio *n,
+				   const struct ukevent *uk)
+{
+	struct file *in;
+	int err = 0;
+
+	if (uk->event != KEVENT_NAIO_SENDFILE)
+		return -EINVAL;
+	in = fget(upper_32_bits(uk->param[1]));
+	if (!in)
+		return -EBADF;
+	if (in != n->pin.in)
+		err = -EINVAL;
+	fput(in);
+	return err;
+}
+
+/*
+ * Only a DISPATCH request waiting to be re-armed changes, and only within
+ * what ADD took: a RECV or SEND on a part of the pages pinned, a RECV only
+ * if they were pinned for it, by a task of the address space they belong
+ * to (a CLONE_FILES process may have another); a SENDFILE from its file.
+ * The request number is part of the id, which MODIFY does not change.
+ */
 static int kevent_naio_modify(struct kevent *k, const struct ukevent *uk)
 {
-	return -EINVAL;
+	struct kevent_naio *n = kevent_priv(k);
+	u64 span = (u64)n->pin.nr_pages << PAGE_SHIFT;
+	u64 off = uk->param[0] - n->ubase, len = uk->param[1];
+	int err;
+
+	if (!(k->uk.req_flags & KEVENT_REQ_DISPATCH))
+		return -EINVAL;
+	if (!n->idle)
+		return -EBUSY;
+	if (n->pin.in) {
+		err = kevent_naio_modify_file(n, uk);
+		if (err)
+			return err;
+	} else {
+		if (current->mm != n->pin.mm)
+			return -EPERM;
+		if (uk->event == KEVENT_NAIO_SENDFILE ||
+		    ((uk->event & KEVENT_NAIO_RECV) && !n->writable))
+			return -EINVAL;
+		if (uk->param[0] < n->ubase || len > span || off > span - len)
+			return -EINVAL;
+		n->base = off;
+		n->send = !(uk->event & KEVENT_NAIO_RECV);
+	}
+	n->len = kevent_naio_len(uk->event, uk->param);
+	return 0;
 }
 
 static bool kevent_naio_report(struct kevent *k, struct ukevent *out)
 {
 	struct kevent_naio *n = kevent_priv(k);
 
+	/*
+	 * Re-armed, by ENABLE or MODIFY in this task: a new submission, with
+	 * this task's credentials, back in line behind the requests added
+	 * meanwhile.  Pages of another address space end it (ENABLE of a
+	 * CLONE_FILES process's request).
+	 */
+	if (n->idle) {
+		n->idle = false;
+		if (n->cred != current_cred()) {
+			put_cred(n->cred);
+			n->cred = get_current_cred();
+		}
+		if (!n->pin.in && current->mm != n->pin.mm) {
+			n->err = -EPERM;
+			n->complete = true;
+		} else {
+			spin_lock_irq(&n->st->lock);
+			kevent_naio_join_line(n);
+			spin_unlock_irq(&n->st->lock);
+		}
+	}
 	/* Requests of one queue on one socket are served in order. */
 	if (!n->complete && n->head) {
 		enum kevent_naio_step step = kevent_naio_move(k, n);
@@ -749,6 +864,7 @@ const struct kevent_ops kevent_naio_ops = {
 	.detach		= kevent_naio_detach,
 	.modify		= kevent_naio_modify,
 	.report		= kevent_naio_report,
+	.consume	= kevent_naio_consume,
 	.cancel		= kevent_naio_cancel,
 	.show_fdinfo	= kevent_naio_show_fdinfo,
 };

@@ -138,7 +138,11 @@ struct kevent_init_args {
  * KEVENT_NAIO_WAITALL, or KEVENT_NAIO_SEND; or KEVENT_NAIO_SENDFILE, with
  * param[0] the offset in a file and param[1] the count in its low 32 bits
  * and the file's descriptor in its high 32 bits.  The request must have
- * KEVENT_REQ_ONESHOT and cannot be modified.  The kernel moves the data;
+ * KEVENT_REQ_ONESHOT, ended by its completion, or KEVENT_REQ_DISPATCH,
+ * kept with its pages pinned and run again by KEVENT_CTL_ENABLE, or by
+ * KEVENT_CTL_MODIFY as RECV or SEND on any part of those pages (RECV only
+ * if ADD pinned them for RECV), or as SENDFILE of the same file (-EBUSY
+ * until its completion is reported).  The kernel moves the data;
  * the completion reports event as asked, and ret_data holds the bytes
  * moved in its low 32 bits and, with KEVENT_NAIO_ERROR in event, the errno
  * that stopped the request in its high 32 bits.  The requests of one queue
