@@ -322,24 +322,23 @@ static int kq_init(void)
 }
 
 /*
- * A NAIO request to add: @op (KEVENT_NAIO_RECV or _SEND) of @len bytes at
- * @buf on socket @fd.  A socket may have several requests at once: the
- * request number @nr, the high half of the id, tells them apart.
+ * A NAIO request, @cmd KEVENT_CTL_ADD, _MODIFY or _ENABLE: @op
+ * (KEVENT_NAIO_RECV or _SEND) of @len bytes at @buf on socket @fd.  A
+ * socket may have several requests at once: the request number @nr, the
+ * high half of the id, tells them apart.  The requests are DISPATCH ones,
+ * added once with their buffer pinned, and run again by ENABLE or MODIFY
+ * after each completion, as a server keeps one per connection and buffer.
  */
-static void naio_req(struct ukevent *uk, int fd, __u32 nr, unsigned int op,
-		     void *buf, size_t len, __u64 udata)
+static void naio_req(struct ukevent *uk, unsigned int cmd, int fd, __u32 nr,
+		     unsigned int op, void *buf, size_t len, __u64 udata)
 {
 	*uk = (struct ukevent){
 		.id = (__u64)nr << 32 | (__u32)fd, .udata = udata,
-		.type = KEVENT_TYPE_NAIO, .cmd = KEVENT_CTL_ADD, .event = op,
-		.req_flags = KEVENT_REQ_ONESHOT,
+		.type = KEVENT_TYPE_NAIO, .cmd = cmd, .event = op,
+		.req_flags = KEVENT_REQ_DISPATCH,
 		.param = { (uintptr_t)buf, len },
 	};
 }
-
-/* Request numbers: the RECV, and a SEND per buffer of the echo server */
-#define NAIO_RECV_NR		0
-#define NAIO_SEND_NR(b)		((b) + 1)
 
 /* The first requests, before there is a completion to wait for */
 static void naio_submit(int kfd, struct ukevent *ch, int nch)
@@ -655,16 +654,27 @@ static char *conn_bufs(int n, size_t size)
 struct naio_conn {
 	char	*buf[2];
 	int	recv;		/* the buffer the RECV is on */
+	bool	added[2];	/* its request was added */
 	bool	sending[2];	/* its SEND is not complete */
 	bool	deferred;	/* the RECV waits for its buffer's SEND */
 };
 
+/* Receive into buffer @b of connection @i, with @b's request */
+static void echo_naio_recv(struct ukevent *uk, struct naio_conn *c, int b,
+			   int fd, int size, int i)
+{
+	naio_req(uk, c->added[b] ? KEVENT_CTL_MODIFY : KEVENT_CTL_ADD, fd, b,
+		 KEVENT_NAIO_RECV, c->buf[b], size, i);
+	c->added[b] = true;
+}
+
 /*
  * The echo server on kevent network AIO: the kernel receives into and
  * sends from the connections' buffers, the loop only says what comes
- * next.  Each connection has two buffers and a RECV always outstanding:
- * when it completes, the SEND of what it received and the RECV into the
- * other buffer go together, so the next request never waits for the
+ * next.  Each connection has two buffers, each with a DISPATCH request
+ * pinned once, and a RECV always outstanding: when it completes, MODIFY
+ * turns it into the SEND of what it received and the other buffer's
+ * request into the next RECV, so the next request never waits for the
  * server to ask for it.  (A RECV into the buffer being sent waits for
  * that SEND to complete; in this echo, where the client sends its next
  * request once it has the whole answer, it never has to.)  Everything a
@@ -688,8 +698,7 @@ static void echo_naio(int *fds, int conns, int size, long requests,
 	for (i = 0; i < conns; i++) {
 		conn[i].buf[0] = buf + 2L * i * size;
 		conn[i].buf[1] = conn[i].buf[0] + size;
-		naio_req(&ch[i], fds[i], NAIO_RECV_NR, KEVENT_NAIO_RECV,
-			 conn[i].buf[0], size, i);
+		echo_naio_recv(&ch[i], &conn[i], 0, fds[i], size, i);
 	}
 	naio_submit(kfd, ch, conns);
 	while (open > 0) {
@@ -707,13 +716,12 @@ static void echo_naio(int *fds, int conns, int size, long requests,
 				if (moved != ev[k].param[1])
 					fail("NAIO SEND of %llu bytes moved %u",
 					     ev[k].param[1], moved);
-				b = (ev[k].id >> 32) - 1;
+				b = ev[k].id >> 32;
 				c->sending[b] = false;
 				if (c->deferred && c->recv == b) {
 					c->deferred = false;
-					naio_req(&ch[nch++], fds[i],
-						 NAIO_RECV_NR, KEVENT_NAIO_RECV,
-						 c->buf[b], size, i);
+					echo_naio_recv(&ch[nch++], c, b, fds[i],
+						       size, i);
 				}
 				continue;
 			}
@@ -724,15 +732,15 @@ static void echo_naio(int *fds, int conns, int size, long requests,
 				continue;
 			}
 			b = c->recv;
-			naio_req(&ch[nch++], fds[i], NAIO_SEND_NR(b),
+			naio_req(&ch[nch++], KEVENT_CTL_MODIFY, fds[i], b,
 				 KEVENT_NAIO_SEND, c->buf[b], moved, i);
 			c->sending[b] = true;
 			c->recv = b ^= 1;
 			if (c->sending[b])
 				c->deferred = true;
 			else
-				naio_req(&ch[nch++], fds[i], NAIO_RECV_NR,
-					 KEVENT_NAIO_RECV, c->buf[b], size, i);
+				echo_naio_recv(&ch[nch++], c, b, fds[i], size,
+					       i);
 		}
 	}
 	report("echo", param, NAIO, "server_syscalls_per_request",
@@ -1052,8 +1060,8 @@ static void stream_epoll(struct stream *s)
 }
 
 /*
- * kevent network AIO: a RECV of a buffer per connection, added again
- * when it completes, by the kevent_wait() that waits for the next
+ * kevent network AIO: a RECV of a buffer per connection, run again by
+ * ENABLE when it completes, in the kevent_wait() that waits for the next
  * completions.  Without KEVENT_NAIO_WAITALL a RECV completes with what
  * one recv() would return, as the other receivers do.
  */
@@ -1067,7 +1075,7 @@ static void stream_naio(struct stream *s)
 	if (!ch)
 		die("malloc");
 	for (i = 0; i < s->conns; i++)
-		naio_req(&ch[i], s->fd[i], NAIO_RECV_NR, KEVENT_NAIO_RECV,
+		naio_req(&ch[i], KEVENT_CTL_ADD, s->fd[i], 0, KEVENT_NAIO_RECV,
 			 buf + (long)i * s->size, s->size, i);
 	naio_submit(kfd, ch, s->conns);
 	stream_start(s);
@@ -1083,8 +1091,9 @@ static void stream_naio(struct stream *s)
 			b = buf + (long)i * s->size;
 			stream_got(s, i, b, moved);
 			if (moved)
-				naio_req(&ch[nch++], s->fd[i], NAIO_RECV_NR,
-					 KEVENT_NAIO_RECV, b, s->size, i);
+				naio_req(&ch[nch++], KEVENT_CTL_ENABLE,
+					 s->fd[i], 0, KEVENT_NAIO_RECV, b,
+					 s->size, i);
 		}
 	}
 	close(kfd);
