@@ -1,9 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Build the selftests, as 64- and 32-bit programs, the demo and the
-# benchmarks statically
-# against the assembled tree's uapi headers; pack them with busybox and
-# initramfs/init into out/initramfs.cpio.gz (one userland for every kernel).
+# Build the selftests, as 64- and 32-bit programs, against the assembled
+# tree's uapi headers, and libkevent, the demo and the benchmarks, all
+# statically; pack them with busybox and initramfs/init into
+# out/initramfs.cpio.gz (one userland for every kernel).
 . "$(dirname "$0")/lib.sh"
 
 need_pkgs
@@ -21,13 +21,23 @@ for bits in 64 32; do
 	! grep -q 'warning:' "$OUT/selftests$bits.log" ||
 		die "the $bits-bit selftests build with warnings"
 done
+# libkevent, installed into $lk and checked there (pkg-config, static and
+# shared); the demo and the benchmarks are its users
+say "building libkevent"
+lk=$OUT/libkevent/root
+rm -rf "$OUT/libkevent"
+mkdir -p "$OUT/libkevent"
+make -s -C "$TOP/libkevent" O="$OUT/libkevent" DESTDIR="$lk" PREFIX=/usr check
+cmp -s "$hdr/linux/kevent.h" "$lk/usr/include/libkevent/kevent.h" ||
+	die "libkevent's <libkevent/kevent.h> is not the kernel's <linux/kevent.h>"
+lkflags="-I$lk/usr/include"
 for prog in kevent_demo kevent_echo; do
-	gcc -O2 -Wall -Werror -static -isystem "$hdr" -o "$OUT/$prog" \
-		"$TOP/demo/$prog.c" -lpthread
+	gcc -O2 -Wall -Werror -static $lkflags -o "$OUT/$prog" \
+		"$TOP/demo/$prog.c" "$lk/usr/lib/libkevent.a" -lpthread
 done
 # io_uring through Debian's liburing, linked statically
-gcc -O2 -Wall -Werror -static -isystem "$hdr" -o "$OUT/kbench" \
-	"$TOP/bench/kbench.c" -luring
+gcc -O2 -Wall -Werror -static $lkflags -o "$OUT/kbench" \
+	"$TOP/bench/kbench.c" "$lk/usr/lib/libkevent.a" -luring
 gcc -O2 -o "$OUT/gen_init_cpio" "$TREE/usr/gen_init_cpio.c"
 
 list=$OUT/initramfs.list
@@ -37,6 +47,7 @@ list=$OUT/initramfs.list
 	echo "file /bin/kevent_demo $OUT/kevent_demo 0755 0 0"
 	echo "file /bin/kevent_echo $OUT/kevent_echo 0755 0 0"
 	echo "file /bin/kbench $OUT/kbench 0755 0 0"
+	echo "file /bin/libkevent_check $OUT/libkevent/check-static 0755 0 0"
 	echo "file /bin/kbench-run $TOP/bench/kbench-run 0755 0 0"
 	for t in "$OUT"/selftests64/*_test; do
 		echo "file /kselftest/kevent/${t##*/} $t 0755 0 0"
