@@ -51,13 +51,7 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 #include <liburing.h>
-#include <linux/kevent.h>
-
-#ifndef __NR_kevent_init
-#define __NR_kevent_init	474
-#define __NR_kevent_ctl		475
-#define __NR_kevent_wait	476
-#endif
+#include <libkevent.h>
 
 #define MAXEV	64
 
@@ -129,14 +123,13 @@ struct waiter {
 
 static void w_init(struct waiter *w, enum iface iface, int max)
 {
-	struct kevent_init_args ka = { 0 };
 	struct io_uring_params p = { 0 };
 
 	memset(w, 0, sizeof(*w));
 	w->iface = iface;
 	switch (iface) {
 	case KEVENT:
-		w->fd = syscall(__NR_kevent_init, &ka, sizeof(ka));
+		w->fd = kevent_queue(0);
 		if (w->fd < 0)
 			die("kevent_init");
 		break;
@@ -196,22 +189,21 @@ static const char *report_prefix = "";
 /* Watch @fd, a pipe or a socket, for input; events carry @tag. */
 static void w_add(struct waiter *w, int fd, int tag, bool sock)
 {
-	struct ukevent uk = {
-		.id = fd, .udata = tag, .type = KEVENT_TYPE_PIPE,
-		.cmd = KEVENT_CTL_ADD, .event = KEVENT_POLL_IN,
-	};
 	struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag };
+	struct ukevent uk;
 
-	if (kevent_poll_only) {
-		uk.type = KEVENT_TYPE_POLL;
-	} else if (sock) {
-		uk.type = KEVENT_TYPE_SOCKET;
-		uk.event = KEVENT_SOCKET_RECV;
-	}
+	if (kevent_poll_only)
+		kevent_prep_fd(&uk, KEVENT_CTL_ADD, KEVENT_TYPE_POLL, fd,
+			       KEVENT_POLL_IN, 0, tag);
+	else if (sock)
+		kevent_prep_fd(&uk, KEVENT_CTL_ADD, KEVENT_TYPE_SOCKET, fd,
+			       KEVENT_SOCKET_RECV, 0, tag);
+	else
+		kevent_prep_fd(&uk, KEVENT_CTL_ADD, KEVENT_TYPE_PIPE, fd,
+			       KEVENT_POLL_IN, 0, tag);
 	switch (w->iface) {
 	case KEVENT:
-		if (SYS(syscall(__NR_kevent_ctl, w->fd, 0, 1, &uk,
-				sizeof(uk))) != 1)
+		if (SYS(kevent_ctl(w->fd, 0, 1, &uk, sizeof(uk))) != 1)
 			die("kevent_ctl");
 		break;
 	case EPOLL:
@@ -245,7 +237,7 @@ static int w_wait(struct waiter *w, int *tags, int max, int *fds)
 		max = MAXEV;
 	switch (w->iface) {
 	case KEVENT:
-		n = SYS(syscall(__NR_kevent_wait, w->fd, 1, max, uk, NULL, 0));
+		n = SYS(kevent_getevents(w->fd, 1, max, uk, NULL));
 		if (n < 0)
 			die("kevent_wait");
 		for (i = 0; i < n; i++)
@@ -313,11 +305,10 @@ static void w_exit(struct waiter *w)
 
 static int kq_init(void)
 {
-	struct kevent_init_args ka = { 0 };
-	int fd = syscall(__NR_kevent_init, &ka, sizeof(ka));
+	int fd = kevent_queue(0);
 
 	if (fd < 0)
-		die("kevent_init");
+		die("kevent_queue");
 	return fd;
 }
 
@@ -332,18 +323,14 @@ static int kq_init(void)
 static void naio_req(struct ukevent *uk, unsigned int cmd, int fd, __u32 nr,
 		     unsigned int op, void *buf, size_t len, __u64 udata)
 {
-	*uk = (struct ukevent){
-		.id = (__u64)nr << 32 | (__u32)fd, .udata = udata,
-		.type = KEVENT_TYPE_NAIO, .cmd = cmd, .event = op,
-		.req_flags = KEVENT_REQ_DISPATCH,
-		.param = { (uintptr_t)buf, len },
-	};
+	kevent_prep_naio(uk, cmd, fd, nr, op, buf, len, KEVENT_REQ_DISPATCH,
+			 udata);
 }
 
 /* The first requests, before there is a completion to wait for */
 static void naio_submit(int kfd, struct ukevent *ch, int nch)
 {
-	if (SYS(syscall(__NR_kevent_ctl, kfd, 0, nch, ch, sizeof(*ch))) != nch)
+	if (SYS(kevent_ctl(kfd, 0, nch, ch, sizeof(*ch))) != nch)
 		die("kevent_ctl(NAIO)");
 }
 
@@ -355,22 +342,18 @@ static void naio_submit(int kfd, struct ukevent *ch, int nch)
 static int naio_wait(int kfd, const struct ukevent *ch, int nch,
 		     struct ukevent *ev, int max)
 {
-	struct kevent_wait_args wa = {
-		.changes = (uintptr_t)ch, .nr_changes = nch,
-		.ukevent_size = sizeof(*ch),
-	};
 	int n, i;
 
-	n = SYS(syscall(__NR_kevent_wait, kfd, 1, max, ev, &wa, sizeof(wa)));
+	n = SYS(kevent_submit_and_wait(kfd, ch, nch, ev, 1, max, NULL, NULL));
 	if (n < 0)
 		die("kevent_wait");
 	for (i = 0; i < n; i++) {
-		if (ev[i].ret_flags & KEVENT_RET_ERROR) {
-			errno = ev[i].ret_data;
+		if (kevent_change_error(&ev[i])) {
+			errno = kevent_change_error(&ev[i]);
 			die("NAIO request");
 		}
-		if (ev[i].event & KEVENT_NAIO_ERROR) {
-			errno = ev[i].ret_data >> 32;
+		if (kevent_naio_error(&ev[i])) {
+			errno = kevent_naio_error(&ev[i]);
 			die("NAIO completion");
 		}
 	}
@@ -706,7 +689,7 @@ static void echo_naio(int *fds, int conns, int size, long requests,
 
 		nch = 0;
 		for (k = 0; k < nr; k++) {
-			__u32 moved = ev[k].ret_data;
+			__u32 moved = kevent_naio_bytes(&ev[k]);
 			struct naio_conn *c;
 			int b;
 
@@ -1084,7 +1067,7 @@ static void stream_naio(struct stream *s)
 
 		nch = 0;
 		for (k = 0; k < nr; k++) {
-			__u32 moved = ev[k].ret_data;
+			__u32 moved = kevent_naio_bytes(&ev[k]);
 			unsigned char *b;
 
 			i = ev[k].udata;

@@ -40,9 +40,13 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 
-#include "../selftests/common.h"
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+#include <libkevent.h>
 
 #define BATCH 64
 
@@ -83,21 +87,30 @@ static void accept_all(int lfd, int (*add)(int q, int fd), int q)
 	}
 }
 
+/* Watch socket @fd for @events, level-triggered, @udata the fd */
+static int kq_add_socket(int kq, int fd, __u32 events)
+{
+	struct ukevent uk;
+
+	kevent_prep_fd(&uk, KEVENT_CTL_ADD, KEVENT_TYPE_SOCKET, fd, events, 0,
+		       fd);
+	return kevent_apply(kq, &uk, 1) ? -1 : 0;
+}
+
 static int kq_add_conn(int kq, int fd)
 {
-	return kq_add_fd(kq, KEVENT_TYPE_SOCKET, fd, KEVENT_SOCKET_RECV, 0);
+	return kq_add_socket(kq, fd, KEVENT_SOCKET_RECV);
 }
 
 static void serve_kevent(int lfd)
 {
 	struct ukevent ev[BATCH];
-	int kq = kq_new(KEVENT_INIT_CLOEXEC), i, n;
+	int kq = kevent_queue(KEVENT_INIT_CLOEXEC), i, n;
 
-	if (kq < 0 ||
-	    kq_add_fd(kq, KEVENT_TYPE_SOCKET, lfd, KEVENT_SOCKET_ACCEPT, 0))
+	if (kq < 0 || kq_add_socket(kq, lfd, KEVENT_SOCKET_ACCEPT))
 		exit(1);
 	for (;;) {
-		n = kq_wait_ms(kq, 1, BATCH, ev, -1);
+		n = kevent_getevents(kq, 1, BATCH, ev, NULL);
 		for (i = 0; i < n; i++) {
 			if ((int)ev[i].id == lfd)
 				accept_all(lfd, kq_add_conn, kq);
@@ -155,16 +168,14 @@ static void forbid_io(void)
 static void naio_submit(int kq, unsigned int cmd, int fd, __u32 event,
 			__u32 len)
 {
-	struct ukevent uk = {
-		.id = (unsigned int)fd, .type = KEVENT_TYPE_NAIO, .cmd = cmd,
-		.event = event, .req_flags = KEVENT_REQ_DISPATCH,
-		.param = { (uintptr_t)naio_buf[fd], len },
-	};
+	struct ukevent uk;
+
+	kevent_prep_naio(&uk, cmd, fd, 0, event, naio_buf[fd], len,
+			 KEVENT_REQ_DISPATCH, 0);
 
 	/* Full (only after a burst of accepts): apply what is there */
 	if (naio_nr == NAIO_CHANGES) {
-		if (sys_kevent_ctl(kq, 0, naio_nr, naio_changes,
-				   sizeof(uk)) != (int)naio_nr)
+		if (kevent_apply(kq, naio_changes, naio_nr))
 			_exit(1);
 		naio_nr = 0;
 	}
@@ -182,23 +193,18 @@ static int naio_add_conn(int kq, int fd)
 static void serve_naio(int lfd)
 {
 	struct ukevent ev[NAIO_CHANGES + BATCH];
-	struct kevent_wait_args args = {
-		.changes = (uintptr_t)naio_changes,
-		.ukevent_size = sizeof(struct ukevent),
-	};
-	int kq = kq_new(KEVENT_INIT_CLOEXEC), i, n, fd;
+	int kq = kevent_queue(KEVENT_INIT_CLOEXEC), i, n, fd;
 	__u32 bytes;
 
 	naio_buf = calloc(65536, NAIO_BUF);
 	if (kq < 0 || !naio_buf ||
-	    kq_add_fd(kq, KEVENT_TYPE_SOCKET, lfd, KEVENT_SOCKET_ACCEPT, 0))
+	    kq_add_socket(kq, lfd, KEVENT_SOCKET_ACCEPT))
 		exit(1);
 	forbid_io();
 	for (;;) {
 		/* Room for every change to fail, and a batch of events */
-		args.nr_changes = naio_nr;
-		n = sys_kevent_wait(kq, 1, naio_nr + BATCH, ev, &args,
-				    sizeof(args));
+		n = kevent_submit_and_wait(kq, naio_changes, naio_nr, ev, 1,
+					   naio_nr + BATCH, NULL, NULL);
 		if (n < 0)
 			_exit(1);
 		naio_nr = 0;
@@ -266,7 +272,8 @@ static long load(int port, int nconns, int nreq, int size)
 	struct sockaddr_in sa = { .sin_family = AF_INET };
 	struct conn *c = calloc(nconns, sizeof(*c));
 	char *buf = malloc(size), rbuf[8192];
-	int kq = kq_new(0), i, n, open = 0, one = 1;
+	struct timespec timeout = { .tv_sec = 20 };
+	int kq = kevent_queue(0), i, n, open = 0, one = 1;
 	struct ukevent ev[BATCH];
 	long answered = 0;
 
@@ -283,11 +290,11 @@ static long load(int port, int nconns, int nreq, int size)
 		setsockopt(c[i].fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		fcntl(c[i].fd, F_SETFL, O_NONBLOCK);
 		/* udata: index of the connection */
-		struct ukevent uk = {
-			.id = c[i].fd, .udata = i, .type = KEVENT_TYPE_SOCKET,
-			.event = KEVENT_SOCKET_RECV,
-		};
-		if (kq_ctl1(kq, KEVENT_CTL_ADD, uk))
+		struct ukevent uk;
+
+		kevent_prep_fd(&uk, KEVENT_CTL_ADD, KEVENT_TYPE_SOCKET, c[i].fd,
+			       KEVENT_SOCKET_RECV, 0, i);
+		if (kevent_apply(kq, &uk, 1))
 			return -1;
 	}
 	/* All connected: every one sends its first request. */
@@ -297,7 +304,7 @@ static long load(int port, int nconns, int nreq, int size)
 		open++;
 	}
 	while (open) {
-		n = kq_wait_ms(kq, 1, BATCH, ev, 20000);
+		n = kevent_getevents(kq, 1, BATCH, ev, &timeout);
 		if (n <= 0)
 			break;		/* a lost answer: the caller sees it */
 		for (int e = 0; e < n; e++) {
@@ -333,7 +340,10 @@ static long load(int port, int nconns, int nreq, int size)
 
 static double now_s(void)
 {
-	return now_ns(CLOCK_MONOTONIC) / 1e9;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int run(const char *name, void (*serve)(int), int nconns, int nreq,
