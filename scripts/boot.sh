@@ -32,6 +32,9 @@ qemu=(qemu-system-x86_64 -smp "$cpus" -m "$mem" -no-reboot -display none
 append="console=ttyS0 panic=-1 oops=panic kevent.mode=$mode kevent.cpus=$cpus"
 [ "$mode" = bench ] && append+=" kevent.bench=${KEVENT_BENCH:-full}"
 [ "$mode" = stress ] && append+=" kevent.stress=${KEVENT_STRESS:-600}"
+# libevent's regress suite on both backends: on the vm kernel only, where
+# it takes 3 minutes
+[ "$mode" = test ] && [ "$flavour" = vm ] && append+=" kevent.libevent=1"
 
 # KVM on these machines is nested and may hang a guest: use it only if a
 # short boot under it reaches /init.

@@ -31,6 +31,17 @@ with_cache_lock() {
 	"$@"
 }
 
+# apt-get update takes the lists lock without waiting for it: retry
+# while another apt (a fresh machine's apt-daily) holds it.
+apt_update() {
+	local try
+	for try in $(seq 60); do
+		apt-get -o Acquire::Retries=3 update -qq && return 0
+		[ "$try" -lt 60 ] || die "apt-get update keeps failing"
+		sleep 10
+	done
+}
+
 # Install what scripts/packages lists and is missing: every target calls
 # this first, so that the one list is all a fresh machine needs.  Waits
 # for the dpkg lock (unattended upgrades hold it on a fresh machine).
@@ -45,14 +56,7 @@ need_pkgs() {
 	[ "$(id -u)" -eq 0 ] || die "need root to apt-get install ${missing[*]}"
 	local apt=(apt-get -o DPkg::Lock::Timeout=900 -o Acquire::Retries=3)
 	export DEBIAN_FRONTEND=noninteractive
-	# apt-get update takes the lists lock without waiting for it: retry
-	# while another apt (a fresh machine's apt-daily) holds it.
-	local try
-	for try in $(seq 60); do
-		"${apt[@]}" update -qq && break
-		[ "$try" -lt 60 ] || die "apt-get update keeps failing"
-		sleep 10
-	done
+	apt_update
 	# Bookworm has 6.12 only in its security suite, which a Debian
 	# installer configures and a bare debootstrap does not.
 	if [[ " ${missing[*]} " == *" linux-source-6.12 "* ]] &&

@@ -38,6 +38,8 @@ done
 # io_uring through Debian's liburing, linked statically
 gcc -O2 -Wall -Werror -static $lkflags -o "$OUT/kbench" \
 	"$TOP/bench/kbench.c" "$lk/usr/lib/libkevent.a" -luring
+# libevent with its kevent backend: its regress suite and benchmarks
+"$TOP/scripts/libevent.sh" "$lk"
 gcc -O2 -o "$OUT/gen_init_cpio" "$TREE/usr/gen_init_cpio.c"
 
 list=$OUT/initramfs.list
@@ -48,6 +50,11 @@ list=$OUT/initramfs.list
 	echo "file /bin/kevent_echo $OUT/kevent_echo 0755 0 0"
 	echo "file /bin/kbench $OUT/kbench 0755 0 0"
 	echo "file /bin/libkevent_check $OUT/libkevent/check-static 0755 0 0"
+	for prog in regress bench bench_cascade; do
+		echo "file /bin/$prog $OUT/libevent/$prog 0755 0 0"
+	done
+	echo "file /etc/services /etc/services 0644 0 0"
+	echo "file /etc/protocols /etc/protocols 0644 0 0"
 	echo "file /bin/kbench-run $TOP/bench/kbench-run 0755 0 0"
 	for t in "$OUT"/selftests64/*_test; do
 		echo "file /kselftest/kevent/${t##*/} $t 0755 0 0"
