@@ -85,6 +85,9 @@ int kevent_queue(uint64_t flags)
 	return fd;
 }
 
+/* The most changes one kevent_ctl() takes (kevent_ctl(2)) */
+#define KEVENT_APPLY_MAX	65536
+
 int kevent_apply(int kq, struct ukevent *changes, unsigned int nr)
 {
 	unsigned int done = 0;
@@ -94,13 +97,21 @@ int kevent_apply(int kq, struct ukevent *changes, unsigned int nr)
 	for (ret = 0; ret < (int)nr; ret++)
 		changes[ret].ret_flags = 0;
 	while (done < nr) {
-		ret = kevent_ctl(kq, 0, nr - done, changes + done,
+		unsigned int chunk = nr - done;
+
+		if (chunk > KEVENT_APPLY_MAX)
+			chunk = KEVENT_APPLY_MAX;
+		ret = kevent_ctl(kq, 0, chunk, changes + done,
 				 sizeof(*changes));
 		if (ret < 0) {
 			/* The first change failed, or the call did */
 			if (!kevent_change_error(&changes[done]))
 				return -1;
 			ret = 0;
+		} else if (!ret && !kevent_change_error(&changes[done])) {
+			/* Nothing applied and nothing refused: never loop */
+			errno = EINTR;
+			return -1;
 		}
 		done += ret;
 		/* kevent_ctl() stops at a change that fails: skip it */

@@ -9,7 +9,9 @@
  * with this header as <libkevent/kevent.h>; see kevent_init(2),
  * kevent_ctl(2), kevent_wait(2) and libkevent(3).
  *
- * Functions return -1 and set errno on failure, as libc's do.
+ * Functions return -1 and set errno on failure, as libc's do.  The header
+ * needs POSIX's sigset_t and struct timespec: compile with _GNU_SOURCE,
+ * _POSIX_C_SOURCE or a gnu C standard, not a bare -std=c11.
  */
 #ifndef LIBKEVENT_H
 #define LIBKEVENT_H
@@ -17,6 +19,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 #include <libkevent/kevent.h>
 
@@ -67,9 +70,12 @@ int kevent_queue(uint64_t flags);
  * with the next: each failed change has KEVENT_RET_ERROR in ret_flags and
  * its errno in ret_data (kevent_change_error()); the others are applied.
  *
+ * Any number of changes: more than one system call takes are applied in
+ * several.
+ *
  * Return: the number of changes that failed, 0 if none, with errno set to
- * the error of the first; -1 with errno set if the call itself failed (a
- * bad @kq, @changes not readable).
+ * the error of the first; -1 with errno set if a call itself failed (a
+ * bad @kq), with the changes before applied.
  */
 int kevent_apply(int kq, struct ukevent *changes, unsigned int nr);
 
@@ -114,10 +120,13 @@ static inline void kevent_prep(struct ukevent *uk, uint32_t cmd,
 			       uint32_t type, uint64_t id, uint32_t event,
 			       uint32_t req_flags, uint64_t udata)
 {
-	*uk = (struct ukevent){
-		.id = id, .udata = udata, .type = type, .cmd = cmd,
-		.event = event, .req_flags = req_flags,
-	};
+	memset(uk, 0, sizeof(*uk));
+	uk->id = id;
+	uk->udata = udata;
+	uk->type = type;
+	uk->cmd = cmd;
+	uk->event = event;
+	uk->req_flags = req_flags;
 }
 
 /* REMOVE, ENABLE or DISABLE of (type, id) */

@@ -27,7 +27,8 @@ say "building libkevent"
 lk=$OUT/libkevent/root
 rm -rf "$OUT/libkevent"
 mkdir -p "$OUT/libkevent"
-make -s -C "$TOP/libkevent" O="$OUT/libkevent" DESTDIR="$lk" PREFIX=/usr check
+make -s -C "$TOP/libkevent" O="$OUT/libkevent" DESTDIR="$lk" PREFIX=/usr \
+	WERROR=-Werror check
 cmp -s "$hdr/linux/kevent.h" "$lk/usr/include/libkevent/kevent.h" ||
 	die "libkevent's <libkevent/kevent.h> is not the kernel's <linux/kevent.h>"
 lkflags="-I$lk/usr/include"
