@@ -8,14 +8,19 @@
 . "$(dirname "$0")/lib.sh"
 
 lk=${1:?usage: libevent.sh LIBKEVENT_ROOT}
-ver=2.1.12-stable-8
-src=$CACHE/src/libevent_$ver
+# Bookworm's libevent: 2.1.12-stable-8 today; a later Debian revision of
+# 2.1.12 takes the same patches
+upstream=2.1.12-stable
 work=$CACHE/libevent-build
 
 need_pkgs
 
-if [ ! -d "$src/libevent-2.1.12-stable" ]; then
-	if ! apt-get source --print-uris "libevent=$ver" >/dev/null 2>&1; then
+fetch() {
+	local src=$CACHE/src/libevent
+	[ -d "$src/libevent-$upstream" ] && return 0
+	if ! apt-get source --print-uris libevent >/dev/null 2>&1; then
+		[ "$(id -u)" -eq 0 ] ||
+			die "no deb-src entry, and only root can add one"
 		say "no deb-src entry: adding bookworm's"
 		cat >/etc/apt/sources.list.d/kevent-src.sources <<-EOS
 		Types: deb-src
@@ -26,36 +31,43 @@ if [ ! -d "$src/libevent-2.1.12-stable" ]; then
 		EOS
 		apt_update
 	fi
-	say "fetching libevent $ver (apt-get source)"
+	say "fetching libevent (apt-get source)"
 	rm -rf "$src.tmp"
 	mkdir -p "$src.tmp"
 	(cd "$src.tmp" && apt-get -o APT::Sandbox::User=root source -qq \
-		"libevent=$ver" >/dev/null) ||
-		die "apt-get source libevent=$ver failed"
+		libevent >/dev/null) || die "apt-get source libevent failed"
+	[ -d "$src.tmp/libevent-$upstream" ] ||
+		die "apt-get source gave no libevent-$upstream: $(ls "$src.tmp")"
 	mv "$src.tmp" "$src"
-fi
+}
 
-say "building libevent $ver with the kevent backend"
-rm -rf "$work"
-mkdir -p "$work"
-cp -a "$src/libevent-2.1.12-stable" "$work/src"
-for p in "$TOP"/libevent/*.patch; do
-	# Outside any git repository: git apply patches the current directory
-	(cd "$work/src" && GIT_DIR=/nonexistent git apply -p1 "$p") ||
-		die "$(basename "$p") does not apply to libevent $ver"
-done
-cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
-	-DCMAKE_C_COMPILER_LAUNCHER=ccache \
-	-DEVENT__LIBRARY_TYPE=STATIC -DCMAKE_EXE_LINKER_FLAGS=-static \
-	-DEVENT__DISABLE_OPENSSL=ON -DEVENT__DISABLE_MBEDTLS=ON \
-	-DEVENT__DISABLE_SAMPLES=ON \
-	-DLIBKEVENT_INCLUDE_DIR="$lk/usr/include" \
-	-DLIBKEVENT_LIBRARY="$lk/usr/lib/libkevent.a" >"$work/cmake.log" 2>&1 ||
-	die "cmake failed: $work/cmake.log"
-grep -q '^-- kevent backend: ' "$work/cmake.log" ||
-	die "libevent's cmake did not find libkevent: $work/cmake.log"
-make -s -C "$work/build" -j"$(nproc)" regress bench bench_cascade \
-	>"$work/make.log" 2>&1 || die "libevent build failed: $work/make.log"
-mkdir -p "$OUT/libevent"
-cp "$work"/build/bin/{regress,bench,bench_cascade} "$OUT/libevent/"
-say "libevent: $OUT/libevent/{regress,bench,bench_cascade}"
+build() {
+	say "building libevent $upstream with the kevent backend"
+	rm -rf "$work"
+	mkdir -p "$work"
+	cp -a "$CACHE/src/libevent/libevent-$upstream" "$work/src"
+	for p in "$TOP"/libevent/*.patch; do
+		# Outside any git repository: git apply patches the current directory
+		(cd "$work/src" && GIT_DIR=/nonexistent git apply -p1 "$p") ||
+			die "$(basename "$p") does not apply to libevent $upstream"
+	done
+	cmake -S "$work/src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_C_COMPILER_LAUNCHER=ccache \
+		-DEVENT__LIBRARY_TYPE=STATIC -DCMAKE_EXE_LINKER_FLAGS=-static \
+		-DEVENT__DISABLE_OPENSSL=ON -DEVENT__DISABLE_MBEDTLS=ON \
+		-DEVENT__DISABLE_SAMPLES=ON \
+		-DLIBKEVENT_INCLUDE_DIR="$lk/usr/include" \
+		-DLIBKEVENT_LIBRARY="$lk/usr/lib/libkevent.a" >"$work/cmake.log" 2>&1 ||
+		die "cmake failed: $work/cmake.log"
+	grep -q '^-- kevent backend: ' "$work/cmake.log" ||
+		die "libevent's cmake did not find libkevent: $work/cmake.log"
+	make -s -C "$work/build" -j"$(nproc)" regress bench bench_cascade \
+		>"$work/make.log" 2>&1 || die "libevent build failed: $work/make.log"
+	mkdir -p "$OUT/libevent"
+	cp "$work"/build/bin/{regress,bench,bench_cascade} "$OUT/libevent/"
+	say "libevent: $OUT/libevent/{regress,bench,bench_cascade}"
+}
+
+# The source and the build directory are the cache's: one at a time
+with_cache_lock fetch
+with_cache_lock build
