@@ -24,7 +24,8 @@ IFACES = ["kevent", "kevent_poll", "epoll", "poll", "uring",
 AIO_IFACES = ["naio", "uring_io", "uring_fixed", "uring_mshot"]
 # Metrics where more is better; for the others (costs) less is better.
 HIGHER = {"events_per_s", "requests_per_s", "mb_per_s"}
-BENCHES = ["pipe", "echo", "idle", "mem", "stream"]
+BENCHES = ["pipe", "echo", "idle", "mem", "stream", "libevent_bench",
+           "libevent_cascade"]
 BEGIN = "<!-- bench-table-begin -->"
 END = "<!-- bench-table-end -->"
 
