@@ -288,53 +288,70 @@ TEST_F(ustream, send_completes_when_all_queued)
 
 /*
  * A UNIX stream pair whose sv[1] has BIG_SIZE bytes of a pattern queued to
- * sv[0] at once (its send buffer forced up), and a buffer of that size at
- * *@rb to receive them: more than the 1 MiB a look at a request moves.
+ * sv[0] at once (its send buffer forced up): more than the 1 MiB a look at
+ * a request moves; and a WAITALL receive of them all added.
  */
-static int big_queued(int sv[2], char **rb, char *src)
+FIXTURE(bigq) {
+	int kq;
+	int sv[2];
+	char *src;
+	char *rb;
+};
+
+FIXTURE_SETUP(bigq)
 {
 	int size = 4 * BIG_SIZE, i, n, sent = 0;
 
-	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
-	    setsockopt(sv[1], SOL_SOCKET, SO_SNDBUFFORCE, &size, sizeof(size)))
-		return -1;
+	self->kq = -1;
+	self->sv[0] = -1;
+	self->sv[1] = -1;
+	self->rb = MAP_FAILED;
+	self->src = malloc(BIG_SIZE);
+	ASSERT_FALSE(!self->src);
+	if (geteuid())
+		SKIP(return, "needs CAP_NET_ADMIN for SO_SNDBUFFORCE");
+	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, self->sv));
+	ASSERT_EQ(0, setsockopt(self->sv[1], SOL_SOCKET, SO_SNDBUFFORCE,
+				&size, sizeof(size)));
 	for (i = 0; i < BIG_SIZE; i++)
-		src[i] = i * 7;
+		self->src[i] = i * 7;
 	while (sent < BIG_SIZE) {
-		n = send(sv[1], src + sent, BIG_SIZE - sent, MSG_DONTWAIT);
-		if (n <= 0)
-			return -1;
+		n = send(self->sv[1], self->src + sent, BIG_SIZE - sent,
+			 MSG_DONTWAIT);
+		ASSERT_LT(0, n);
 		sent += n;
 	}
-	*rb = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE,
-		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	return *rb == MAP_FAILED ? -1 : 0;
+	self->rb = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(self->rb != MAP_FAILED);
+	self->kq = kq_new(0);
+	ASSERT_LE(0, self->kq);
+	ASSERT_EQ(0, naio_add(self->kq, self->sv[0], 1, self->rb, BIG_SIZE,
+			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
+}
+
+FIXTURE_TEARDOWN(bigq)
+{
+	close(self->kq);
+	close(self->sv[0]);
+	close(self->sv[1]);
+	if (self->rb != MAP_FAILED)
+		munmap(self->rb, BIG_SIZE);
+	free(self->src);
 }
 
 /*
- * One look at a request moves at most 1 MiB: the ADD that finds 3 MiB
- * queued moves the first, the wait the rest, and the completion has it all.
+ * One look at a request moves at most 1 MiB: the ADD that found 3 MiB
+ * queued moved the first, the wait the rest, and the completion has it all.
  */
-TEST_F(ustream, recv_moves_in_slices)
+TEST_F(bigq, recv_moves_in_slices)
 {
-	char *src = malloc(BIG_SIZE), *rb;
 	struct ukevent ev;
-	int sv[2];
 
-	ASSERT_FALSE(!src);
-	if (geteuid())
-		SKIP(return, "needs CAP_NET_ADMIN for SO_SNDBUFFORCE");
-	ASSERT_EQ(0, big_queued(sv, &rb, src));
-	ASSERT_EQ(0, naio_add(self->kq, sv[0], 1, rb, BIG_SIZE,
-			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
 	EXPECT_EQ(1, fdinfo_has(self->kq, " done:1048576"));
 	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
 	EXPECT_EQ(BIG_SIZE, ev.ret_data);
-	EXPECT_EQ(0, memcmp(rb, src, BIG_SIZE));
-	munmap(rb, BIG_SIZE);
-	close(sv[0]);
-	close(sv[1]);
-	free(src);
+	EXPECT_EQ(0, memcmp(self->rb, self->src, BIG_SIZE));
 }
 
 static void on_sigusr1(int sig)
@@ -347,21 +364,13 @@ static void on_sigusr1(int sig)
  * The signal is pending from the start, blocked until the wait's own
  * signal mask lets it in.
  */
-TEST_F(ustream, signal_ends_wait_between_slices)
+TEST_F(bigq, signal_ends_wait_between_slices)
 {
 	struct sigaction sa = { .sa_handler = on_sigusr1 };
-	char *src = malloc(BIG_SIZE), *rb;
 	struct kevent_wait_args args = {};
 	sigset_t block, none;
 	struct ukevent ev;
-	int sv[2];
 
-	ASSERT_FALSE(!src);
-	if (geteuid())
-		SKIP(return, "needs CAP_NET_ADMIN for SO_SNDBUFFORCE");
-	ASSERT_EQ(0, big_queued(sv, &rb, src));
-	ASSERT_EQ(0, naio_add(self->kq, sv[0], 1, rb, BIG_SIZE,
-			      KEVENT_NAIO_RECV | KEVENT_NAIO_WAITALL));
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
@@ -377,11 +386,7 @@ TEST_F(ustream, signal_ends_wait_between_slices)
 	EXPECT_EQ(1, fdinfo_has(self->kq, " done:2097152"));
 	ASSERT_EQ(1, kq_wait_ms(self->kq, 1, 1, &ev, KQ_HANG_MS));
 	EXPECT_EQ(BIG_SIZE, ev.ret_data);
-	EXPECT_EQ(0, memcmp(rb, src, BIG_SIZE));
-	munmap(rb, BIG_SIZE);
-	close(sv[0]);
-	close(sv[1]);
-	free(src);
+	EXPECT_EQ(0, memcmp(self->rb, self->src, BIG_SIZE));
 }
 
 /* An error completes the request with its errno. */
