@@ -2844,15 +2844,23 @@ TEST_F_TIMEOUT(stress, naio_both_ways_exact, stress_timeout())
 	for (i = 0; i < S11_REAPERS; i++)
 		ASSERT_EQ(0, thr_start(&re[i], s11_reaper, c, i));
 	sleep_until_deadline();
-	/* No new SENDs: the RECVs drain what is in flight, then stop. */
+	/*
+	 * No new SENDs: the RECVs drain what is in flight, then stop.  A
+	 * reaper decides to resubmit under the slot's lock, so once the lock
+	 * has been taken after stop_phase() the slot's stream has its length.
+	 */
 	stop_phase(0);
 	for (si = 0; si < S11_SLOTS; si++) {
 		struct s11_slot *sl = &c->slot[si];
+		__u64 sent;
 
-		ASSERT_EQ(0, await_u64(&sl->received, sl->sent)) {
+		pthread_mutex_lock(&sl->lock);
+		sent = sl->sent;
+		pthread_mutex_unlock(&sl->lock);
+		ASSERT_EQ(0, await_u64(&sl->received, sent)) {
 			TH_LOG("slot %u: %llu of %llu bytes received", si,
 			       (unsigned long long)sl->received,
-			       (unsigned long long)sl->sent);
+			       (unsigned long long)sent);
 		}
 	}
 	EXPECT_EQ(0, user_post(c->kq, STOP_ID, 1));
