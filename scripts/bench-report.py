@@ -25,7 +25,7 @@ AIO_IFACES = ["naio", "uring_io", "uring_fixed", "uring_mshot"]
 # Metrics where more is better; for the others (costs) less is better.
 HIGHER = {"events_per_s", "requests_per_s", "mb_per_s"}
 BENCHES = ["pipe", "echo", "idle", "mem", "stream", "libevent_bench",
-           "libevent_cascade"]
+           "libevent_cascade", "memcached"]
 BEGIN = "<!-- bench-table-begin -->"
 END = "<!-- bench-table-end -->"
 

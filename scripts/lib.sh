@@ -68,6 +68,35 @@ need_pkgs() {
 	"${apt[@]}" install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# apt_source PACKAGE DIR: Debian's source of PACKAGE (apt-get source,
+# which unpacks it with Debian's patches applied) into $CACHE/src/DIR,
+# once.  A machine with no deb-src entry gets bookworm's.
+apt_source() {
+	local pkg=$1 dir=$2 src=$CACHE/src/$1
+	[ -d "$src/$dir" ] && return 0
+	if ! apt-get source --print-uris "$pkg" >/dev/null 2>&1; then
+		[ "$(id -u)" -eq 0 ] ||
+			die "no deb-src entry, and only root can add one"
+		say "no deb-src entry: adding bookworm's"
+		cat >/etc/apt/sources.list.d/kevent-src.sources <<-EOS
+		Types: deb-src
+		URIs: http://deb.debian.org/debian
+		Suites: bookworm
+		Components: main
+		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+		EOS
+		apt_update
+	fi
+	say "fetching $pkg (apt-get source)"
+	rm -rf "$src.tmp"
+	mkdir -p "$src.tmp"
+	(cd "$src.tmp" && apt-get -o APT::Sandbox::User=root source -qq \
+		"$pkg" >/dev/null) || die "apt-get source $pkg failed"
+	[ -d "$src.tmp/$dir" ] ||
+		die "apt-get source gave no $dir: $(ls "$src.tmp")"
+	mv "$src.tmp" "$src"
+}
+
 base_version() {
 	make -s -C "$PRISTINE" kernelversion
 }

@@ -2,9 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # Build Debian's libevent with the project's kevent backend (the patches in
 # libevent/), statically and against libkevent installed in $1, for the
-# guest: regress, bench and bench_cascade go to out/libevent/.  The source
-# comes from apt-get source, with a deb-src entry added if the machine has
-# none, and is kept in the cache.
+# guest: regress, bench and bench_cascade go to out/libevent/, the
+# installed libraries and headers to out/libevent/root/usr.  The source
+# comes from apt-get source (lib.sh's apt_source) and is kept in the cache.
 . "$(dirname "$0")/lib.sh"
 
 lk=${1:?usage: libevent.sh LIBKEVENT_ROOT}
@@ -14,32 +14,6 @@ upstream=2.1.12-stable
 work=$CACHE/libevent-build
 
 need_pkgs
-
-fetch() {
-	local src=$CACHE/src/libevent
-	[ -d "$src/libevent-$upstream" ] && return 0
-	if ! apt-get source --print-uris libevent >/dev/null 2>&1; then
-		[ "$(id -u)" -eq 0 ] ||
-			die "no deb-src entry, and only root can add one"
-		say "no deb-src entry: adding bookworm's"
-		cat >/etc/apt/sources.list.d/kevent-src.sources <<-EOS
-		Types: deb-src
-		URIs: http://deb.debian.org/debian
-		Suites: bookworm
-		Components: main
-		Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
-		EOS
-		apt_update
-	fi
-	say "fetching libevent (apt-get source)"
-	rm -rf "$src.tmp"
-	mkdir -p "$src.tmp"
-	(cd "$src.tmp" && apt-get -o APT::Sandbox::User=root source -qq \
-		libevent >/dev/null) || die "apt-get source libevent failed"
-	[ -d "$src.tmp/libevent-$upstream" ] ||
-		die "apt-get source gave no libevent-$upstream: $(ls "$src.tmp")"
-	mv "$src.tmp" "$src"
-}
 
 build() {
 	say "building libevent $upstream with the kevent backend"
@@ -55,19 +29,24 @@ build() {
 		-DCMAKE_C_COMPILER_LAUNCHER=ccache \
 		-DEVENT__LIBRARY_TYPE=STATIC -DCMAKE_EXE_LINKER_FLAGS=-static \
 		-DEVENT__DISABLE_OPENSSL=ON -DEVENT__DISABLE_MBEDTLS=ON \
-		-DEVENT__DISABLE_SAMPLES=ON \
+		-DEVENT__DISABLE_SAMPLES=ON -DCMAKE_INSTALL_PREFIX=/usr \
 		-DLIBKEVENT_INCLUDE_DIR="$lk/usr/include" \
 		-DLIBKEVENT_LIBRARY="$lk/usr/lib/libkevent.a" >"$work/cmake.log" 2>&1 ||
 		die "cmake failed: $work/cmake.log"
 	grep -q '^-- kevent backend: ' "$work/cmake.log" ||
 		die "libevent's cmake did not find libkevent: $work/cmake.log"
-	make -s -C "$work/build" -j"$(nproc)" regress bench bench_cascade \
-		>"$work/make.log" 2>&1 || die "libevent build failed: $work/make.log"
+	make -s -C "$work/build" -j"$(nproc)" >"$work/make.log" 2>&1 ||
+		die "libevent build failed: $work/make.log"
+	rm -rf "$OUT/libevent"
 	mkdir -p "$OUT/libevent"
+	# The static libraries and headers, for memcached.sh
+	make -s -C "$work/build" install DESTDIR="$OUT/libevent/root" \
+		>"$work/install.log" 2>&1 ||
+		die "libevent install failed: $work/install.log"
 	cp "$work"/build/bin/{regress,bench,bench_cascade} "$OUT/libevent/"
-	say "libevent: $OUT/libevent/{regress,bench,bench_cascade}"
+	say "libevent: $OUT/libevent/{regress,bench,bench_cascade,root}"
 }
 
 # The source and the build directory are the cache's: one at a time
-with_cache_lock fetch
+with_cache_lock apt_source libevent "libevent-$upstream"
 with_cache_lock build

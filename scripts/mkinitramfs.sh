@@ -41,6 +41,8 @@ gcc -O2 -Wall -Werror -static $lkflags -o "$OUT/kbench" \
 	"$TOP/bench/kbench.c" "$lk/usr/lib/libkevent.a" -luring
 # libevent with its kevent backend: its regress suite and benchmarks
 "$TOP/scripts/libevent.sh" "$lk"
+# memcached on that libevent, and Debian's memcaslap to load it
+"$TOP/scripts/memcached.sh" "$lk" "$OUT/libevent/root"
 gcc -O2 -o "$OUT/gen_init_cpio" "$TREE/usr/gen_init_cpio.c"
 
 list=$OUT/initramfs.list
@@ -54,6 +56,8 @@ list=$OUT/initramfs.list
 	for prog in regress bench bench_cascade; do
 		echo "file /bin/$prog $OUT/libevent/$prog 0755 0 0"
 	done
+	echo "file /bin/memcached $OUT/memcached/memcached 0755 0 0"
+	cat "$OUT/memcached/files.list"
 	echo "file /etc/services /etc/services 0644 0 0"
 	echo "file /etc/protocols /etc/protocols 0644 0 0"
 	echo "file /bin/kbench-run $TOP/bench/kbench-run 0755 0 0"
