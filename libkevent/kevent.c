@@ -59,12 +59,13 @@ int kevent_available(void)
 	int known = __atomic_load_n(&kevent_known, __ATOMIC_RELAXED);
 
 	if (known < 0) {
-		if (!access("/proc/sys/fs/kevent", F_OK))
-			known = 1;
-		else if (!access("/proc/sys/fs", F_OK))
-			known = 0;	/* /proc is there: no kevent */
-		else
-			return 1;	/* no /proc: kevent_init() will tell */
+		/*
+		 * Fail closed: without /proc the numbers may be anything's,
+		 * and only asking again once it is mounted finds out.
+		 */
+		if (access("/proc/sys/fs", F_OK))
+			return 0;
+		known = !access("/proc/sys/fs/kevent", F_OK);
 		__atomic_store_n(&kevent_known, known, __ATOMIC_RELAXED);
 	}
 	return known;

@@ -45,7 +45,8 @@ int kevent_wait(int kq, unsigned int min_nr, unsigned int max_nr,
  * Kernels without kevent may give its system call numbers to other calls,
  * so the answer comes from /proc/sys/fs/kevent, which only a kernel with
  * kevent has, before any of them is called.  Without /proc mounted, it is
- * 1 unless kevent_init() fails with ENOSYS.  The answer is kept.
+ * 0, not kept: no number is tried that may belong to another call.
+ * Otherwise the answer is kept.
  *
  * Return: 1 if it has, 0 if not.
  */
