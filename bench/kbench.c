@@ -6,6 +6,7 @@
  *   kbench echo   IFACE CONNS SIZE REQUESTS    loopback TCP echo
  *   kbench idle   IFACE NREG ACTIVE            wait cost, NREG registered
  *   kbench stream IFACE CONNS SIZE MIB         loopback TCP bulk receive
+ *   kbench inode  IFACE NFILES MODS            a burst of file changes
  *   kbench smoke                               every benchmark, tiny, TAP
  *
  * IFACE is kevent, epoll, poll or uring (io_uring through liburing, with
@@ -18,6 +19,7 @@
  * The stream benchmark compares receivers: epoll with recv(), naio,
  * uring_io, uring_fixed (IORING_OP_READ_FIXED into registered buffers)
  * and uring_mshot (multishot receive into a ring of provided buffers).
+ * The inode benchmark compares kevent's KEVENT_TYPE_INODE with inotify.
  * Each run prints one line per figure:
  *
  *   BENCH <bench> <param> <iface> <metric> <value>
@@ -44,8 +46,10 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -96,11 +100,12 @@ enum iface {
 	URING_IO,		/* io_uring IORING_OP_RECV and _SEND */
 	URING_FIXED,		/* io_uring IORING_OP_READ_FIXED */
 	URING_MSHOT,		/* io_uring multishot recv, buffer ring */
+	INOTIFY,		/* inode events: inotify against kevent */
 	NR_IFACES
 };
 static const char *const iface_name[] = {
 	"kevent", "epoll", "poll", "uring",
-	"naio", "uring_io", "uring_fixed", "uring_mshot",
+	"naio", "uring_io", "uring_fixed", "uring_mshot", "inotify",
 };
 
 /* Sets of interfaces, for what each benchmark can run on */
@@ -109,6 +114,7 @@ static const char *const iface_name[] = {
 #define ECHO_IFACES	(WAITERS | IFACE(NAIO) | IFACE(URING_IO))
 #define STREAM_IFACES	(IFACE(EPOLL) | IFACE(NAIO) | IFACE(URING_IO) | \
 			 IFACE(URING_FIXED) | IFACE(URING_MSHOT))
+#define INODE_IFACES	(IFACE(KEVENT) | IFACE(INOTIFY))
 
 /* --- the four ways of waiting for a set of fds to become readable --- */
 
@@ -1402,6 +1408,108 @@ static int bench_stream(enum iface iface, int conns, int size, long mib)
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 0 : 1;
 }
 
+/*
+ * Inode events: @nfiles files in a tmpfs each watched for modification,
+ * then a burst of @mods one-byte writes spread over them, nothing read
+ * until it ends.  kevent reports each file once, with the number of its
+ * changes; inotify queues an event per change, merging only one that
+ * repeats the event before it, up to its queue's 16,384, and after one
+ * IN_Q_OVERFLOW drops the rest.  Reports the changes each reports and
+ * loses, the records read, and the slab memory per watch.
+ */
+static int bench_inode(enum iface iface, int nfiles, long mods)
+{
+	bool kev = iface == KEVENT;
+	long slab0, slab1, reported = 0, records = 0, i;
+	char path[64], param[64];
+	struct ukevent ev[MAXEV];
+	int *fds, qfd, n;
+	double t0, t;
+
+	raise_nofile(nfiles + 64);
+	mkdir("/tmp/kbench-inode", 0755);
+	fds = calloc(nfiles, sizeof(*fds));
+	if (!fds)
+		die("calloc");
+	for (i = 0; i < nfiles; i++) {
+		snprintf(path, sizeof(path), "/tmp/kbench-inode/%ld", i);
+		fds[i] = open(path, O_RDWR | O_CREAT, 0644);
+		if (fds[i] < 0)
+			die("open");
+	}
+	sync();
+	slab0 = slab_kb();
+	qfd = kev ? kevent_queue(0) : inotify_init1(IN_NONBLOCK);
+	if (qfd < 0)
+		die(iface_name[iface]);
+	for (i = 0; i < nfiles; i++) {
+		if (kev) {
+			kevent_prep_fd(&ev[0], KEVENT_CTL_ADD, KEVENT_TYPE_INODE,
+				       fds[i], KEVENT_INODE_WRITE, 0, i);
+			if (kevent_ctl(qfd, 0, 1, ev, sizeof(ev[0])) != 1)
+				die("kevent_ctl(INODE)");
+		} else {
+			snprintf(path, sizeof(path), "/tmp/kbench-inode/%ld", i);
+			if (inotify_add_watch(qfd, path, IN_MODIFY) < 0)
+				die("inotify_add_watch");
+		}
+	}
+	slab1 = slab_kb();
+
+	t0 = now();
+	for (i = 0; i < mods; i++)
+		if (pwrite(fds[i % nfiles], "x", 1, 0) != 1)
+			die("pwrite");
+	t = now() - t0;
+
+	if (kev) {
+		while ((n = kevent_getevents(qfd, 0, MAXEV, ev, NULL)) > 0) {
+			for (i = 0; i < n; i++)
+				reported += ev[i].ret_data;
+			records += n;
+		}
+		if (n < 0)
+			die("kevent_getevents");
+	} else {
+		static char buf[65536]
+			__attribute__((aligned(__alignof__(struct inotify_event))));
+		ssize_t len;
+
+		while ((len = read(qfd, buf, sizeof(buf))) > 0) {
+			char *p = buf;
+
+			while (p < buf + len) {
+				struct inotify_event *e = (void *)p;
+
+				if (e->mask & IN_MODIFY)
+					reported++;
+				records++;
+				p += sizeof(*e) + e->len;
+			}
+		}
+		if (len < 0 && errno != EAGAIN)
+			die("read(inotify)");
+	}
+
+	snprintf(param, sizeof(param), "files=%d,mods=%ld", nfiles, mods);
+	report("inode", param, iface, "changes_lost",
+	       mods - reported);
+	report("inode", param, iface, "records_read",
+	       records);
+	report("inode", param, iface, "ns_per_change",
+	       t * 1e9 / mods);
+	report("inode", param, iface, "bytes_per_watch",
+	       (slab1 - slab0) * 1024.0 / nfiles);
+	close(qfd);
+	for (i = 0; i < nfiles; i++) {
+		close(fds[i]);
+		snprintf(path, sizeof(path), "/tmp/kbench-inode/%ld", i);
+		unlink(path);
+	}
+	free(fds);
+	return reported == mods || !kev ? 0 : 1;
+}
+
 /* Run @fn in a child so that each run starts from a clean process. */
 static int in_child(int (*fn)(void *), void *arg)
 {
@@ -1416,10 +1524,13 @@ static int in_child(int (*fn)(void *), void *arg)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-enum { SMOKE_PIPE, SMOKE_ECHO, SMOKE_IDLE, SMOKE_STREAM, NR_SMOKE };
-static const char *const smoke_name[] = { "pipe", "echo", "idle", "stream" };
+enum { SMOKE_PIPE, SMOKE_ECHO, SMOKE_IDLE, SMOKE_STREAM, SMOKE_INODE,
+       NR_SMOKE };
+static const char *const smoke_name[] = {
+	"pipe", "echo", "idle", "stream", "inode",
+};
 static const unsigned int smoke_ifaces[] = {
-	WAITERS, ECHO_IFACES, WAITERS, STREAM_IFACES,
+	WAITERS, ECHO_IFACES, WAITERS, STREAM_IFACES, INODE_IFACES,
 };
 
 struct smoke { int what; enum iface iface; };
@@ -1435,8 +1546,10 @@ static int smoke_one(void *arg)
 		return bench_echo(s->iface, 4, 64, 40);
 	case SMOKE_IDLE:
 		return bench_idle(s->iface, 50, 2);
-	default:
+	case SMOKE_STREAM:
 		return bench_stream(s->iface, 2, 65536, 1);
+	default:
+		return bench_inode(s->iface, 10, 1000);
 	}
 }
 
@@ -1486,8 +1599,11 @@ int main(int argc, char **argv)
 		return bench_stream(parse_iface(argv[2], STREAM_IFACES),
 				    atoi(argv[3]), atoi(argv[4]),
 				    atol(argv[5]));
+	if (argc == 5 && !strcmp(argv[1], "inode"))
+		return bench_inode(parse_iface(argv[2], INODE_IFACES),
+				   atoi(argv[3]), atol(argv[4]));
 	fprintf(stderr, "usage: kbench smoke | pipe IFACE NPIPES TOKENS EVENTS | "
 		"echo IFACE CONNS SIZE REQUESTS | idle IFACE NREG ACTIVE | "
-		"stream IFACE CONNS SIZE MIB\n");
+		"stream IFACE CONNS SIZE MIB | inode IFACE NFILES MODS\n");
 	return 2;
 }

@@ -154,7 +154,8 @@ static inline void kevent_prep_post(struct ukevent *uk, uint64_t id,
 
 /*
  * A file descriptor: KEVENT_TYPE_SOCKET, _PIPE or _POLL with their event
- * bits, or KEVENT_TYPE_PROC with a pidfd and KEVENT_PROC_EXIT
+ * bits, KEVENT_TYPE_PROC with a pidfd and KEVENT_PROC_EXIT, or
+ * KEVENT_TYPE_INODE with a file or directory and KEVENT_INODE_* bits
  */
 static inline void kevent_prep_fd(struct ukevent *uk, uint32_t cmd,
 				  uint32_t type, int fd, uint32_t events,

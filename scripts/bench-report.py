@@ -18,14 +18,14 @@ import subprocess
 import sys
 
 IFACES = ["kevent", "kevent_poll", "epoll", "poll", "uring",
-          "naio", "uring_io", "uring_fixed", "uring_mshot"]
+          "naio", "uring_io", "uring_fixed", "uring_mshot", "inotify"]
 # The interfaces that move the data themselves (kbench echo and stream):
 # network AIO and io_uring I/O requests, in a table of their own.
 AIO_IFACES = ["naio", "uring_io", "uring_fixed", "uring_mshot"]
 # Metrics where more is better; for the others (costs) less is better.
 HIGHER = {"events_per_s", "requests_per_s", "mb_per_s"}
 BENCHES = ["pipe", "echo", "idle", "mem", "stream", "libevent_bench",
-           "libevent_cascade", "memcached"]
+           "libevent_cascade", "memcached", "inode"]
 BEGIN = "<!-- bench-table-begin -->"
 END = "<!-- bench-table-end -->"
 
@@ -139,6 +139,7 @@ def table(rows):
                              k[3] == "ns_per_event" and "kevent_poll" in s[k]))
         lines.append("")
         lines += aio_table(s, mode, keys)
+        lines += inode_table(s, mode)
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -184,6 +185,29 @@ def aio_table(s, mode, keys):
                       ratio("naio", "uring_io"), ratio("naio", "uring_fixed"),
                       ratio("naio", "uring_mshot"),
                       "%.1f%%" % v["naio"][1] if "naio" in v else "-"))
+    lines.append("")
+    return lines
+
+
+def inode_table(s, mode):
+    """kevent's KEVENT_TYPE_INODE against inotify, for a burst of file
+    changes; nothing for results that have none."""
+    keys = sorted((k for k in s if k[0] == mode and k[1] == "inode" and
+                   "kevent" in s[k] and "inotify" in s[k]),
+                  key=lambda k: (k[3], param_key(k[2])))
+    if not keys:
+        return []
+    lines = ["Inode events: a burst of one-byte writes spread over files, "
+             "read when it ends, by kevent (`KEVENT_TYPE_INODE`) and by "
+             "inotify (`IN_MODIFY`, default queue of 16384)", "",
+             "| benchmark | metric | inotify | kevent | spread |",
+             "|---|---|---:|---:|---:|"]
+    for k in keys:
+        v = s[k]
+        lines.append("| %s %s | %s | %s | %s | %.1f%% |" %
+                     (k[1], k[2].replace(",", " "), k[3],
+                      fmt(v["inotify"][0]), fmt(v["kevent"][0]),
+                      v["kevent"][1]))
     lines.append("")
     return lines
 

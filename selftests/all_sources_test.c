@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kevent selftests: one queue carries a socket, a timer, a signal, a child
- * exit, a futex wake, a POSIX timer expiry and a network AIO completion
- * together.
+ * exit, a futex wake, a POSIX timer expiry, a network AIO completion and
+ * a file's change together.
  */
 
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -31,7 +32,7 @@ static void *futex_waker(void *arg)
 	return NULL;
 }
 
-enum { SOCK, TIMER, SIG, CHILD, FUTEX, PTIMER, NAIO, NR_SOURCES };
+enum { SOCK, TIMER, SIG, CHILD, FUTEX, PTIMER, NAIO, INODE, NR_SOURCES };
 
 /* A network AIO receive buffer */
 static char naio_buf[4096];
@@ -42,7 +43,7 @@ TEST(one_queue_carries_every_source)
 		.sigev_value.sival_int = PTIMER,
 		.sigev_notify = SIGEV_KEVENT,
 	};
-	struct ukevent uk[6] = {
+	struct ukevent uk[7] = {
 		{ .type = KEVENT_TYPE_SOCKET, .event = KEVENT_SOCKET_RECV,
 		  .udata = SOCK, .req_flags = KEVENT_REQ_ONESHOT },
 		{ .type = KEVENT_TYPE_TIMER, .id = 1, .udata = TIMER,
@@ -56,9 +57,13 @@ TEST(one_queue_carries_every_source)
 		{ .type = KEVENT_TYPE_NAIO, .event = KEVENT_NAIO_RECV,
 		  .udata = NAIO, .req_flags = KEVENT_REQ_ONESHOT,
 		  .param = { (uintptr_t)naio_buf, sizeof(naio_buf) } },
+		{ .type = KEVENT_TYPE_INODE, .event = KEVENT_INODE_WRITE,
+		  .udata = INODE },
 	};
+	char path[] = "/tmp/kevent-all-XXXXXX";
 	struct __kernel_timespec its[2] = { { 0, 0 }, { 0, 25 * MS } };
 	int kq, sv[2], nv[2], pidfd, timer, seen[NR_SOURCES] = { 0 }, i, n;
+	int file;
 	struct ukevent ev[8];
 	pthread_t waker;
 	__s64 t0;
@@ -81,7 +86,11 @@ TEST(one_queue_carries_every_source)
 	pidfd = syscall(__NR_pidfd_open, pid, 0);
 	ASSERT_LE(0, pidfd);
 	uk[3].id = pidfd;
-	ASSERT_EQ(6, kq_ctl(kq, KEVENT_CTL_ADD, 6, uk));
+	file = mkstemp(path);
+	ASSERT_LE(0, file);
+	unlink(path);
+	uk[6].id = file;
+	ASSERT_EQ(7, kq_ctl(kq, KEVENT_CTL_ADD, 7, uk));
 
 	sev.kevent_fd = kq;
 	ASSERT_EQ(0, syscall(__NR_timer_create, CLOCK_MONOTONIC, &sev, &timer));
@@ -95,6 +104,7 @@ TEST(one_queue_carries_every_source)
 	ASSERT_EQ(0, raise(SIGUSR1));
 	ASSERT_EQ(3, write(sv[1], "abc", 3));
 	ASSERT_EQ(5, write(nv[1], "naio!", 5));
+	ASSERT_EQ(4, write(file, "file", 4));
 
 	/* Collect until every source was reported (or a hang guard) */
 	t0 = now_ns(CLOCK_MONOTONIC);
@@ -144,6 +154,10 @@ TEST(one_queue_carries_every_source)
 				EXPECT_EQ(5, ev[i].ret_data);
 				EXPECT_EQ(0, memcmp(naio_buf, "naio!", 5));
 				break;
+			case INODE:
+				EXPECT_EQ(KEVENT_INODE_WRITE, ev[i].event);
+				EXPECT_EQ(1, ev[i].ret_data);
+				break;
 			}
 		}
 	}
@@ -156,6 +170,7 @@ TEST(one_queue_carries_every_source)
 	EXPECT_EQ(1, seen[FUTEX]);
 	EXPECT_EQ(1, seen[PTIMER]);
 	EXPECT_EQ(1, seen[NAIO]);
+	EXPECT_EQ(1, seen[INODE]);
 
 	pthread_join(waker, NULL);
 	ASSERT_EQ(pid, waitpid(pid, NULL, 0));
@@ -165,6 +180,7 @@ TEST(one_queue_carries_every_source)
 	close(sv[1]);
 	close(nv[0]);
 	close(nv[1]);
+	close(file);
 	close(kq);
 }
 
@@ -232,6 +248,20 @@ static int add_naio(struct charge *c, int i)
 	return kq_ctl1(c->kq, KEVENT_CTL_ADD, uk);
 }
 
+static int add_inode(struct charge *c, int i)
+{
+	char path[] = "/tmp/kevent-charge-XXXXXX";
+
+	if (!c->fd[i][0]) {
+		c->fd[i][0] = mkstemp(path);
+		if (c->fd[i][0] < 0)
+			return -1;
+		unlink(path);
+		c->fd[i][1] = -1;
+	}
+	return charge_add_fd(c, i, KEVENT_TYPE_INODE, KEVENT_INODE_WRITE);
+}
+
 static int add_user(struct charge *c, int i)
 {
 	return user_add(c->kq, i, 0, 0);
@@ -292,6 +322,7 @@ static int charge_remove(struct charge *c, int i, __u32 type)
 	case KEVENT_TYPE_SOCKET:
 	case KEVENT_TYPE_PROC:
 	case KEVENT_TYPE_NAIO:
+	case KEVENT_TYPE_INODE:
 		/* the close hook */
 		close(c->fd[i][0]);
 		close(c->fd[i][1]);
@@ -370,6 +401,11 @@ FIXTURE_VARIANT_ADD(charge, futex) {
 FIXTURE_VARIANT_ADD(charge, naio) {
 	.type = KEVENT_TYPE_NAIO,
 	.add = add_naio,
+};
+
+FIXTURE_VARIANT_ADD(charge, inode) {
+	.type = KEVENT_TYPE_INODE,
+	.add = add_inode,
 };
 
 FIXTURE_VARIANT_ADD(charge, posix_timer) {

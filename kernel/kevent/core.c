@@ -52,6 +52,8 @@
  *       cpus_read_lock, jump_label_mutex (a source's static key, once)
  *       fs_reclaim (allocations of a registration)
  *       a futex hash bucket lock (futex.c)
+ *       an fsnotify group's mark_mutex, and what adding or removing a mark
+ *       takes (inode.c)
  *       whatever a watched file's ->poll() takes, on ADD and on delivery
  *       sk_receive_queue.lock (socket.c reports the bytes queued)
  *       what a socket's recvmsg and sendmsg take (lock_sock, an AF_UNIX
@@ -71,7 +73,10 @@
  *     siglock (the signal source is woken with it held)
  *       whatever a source holds when it calls kevent_ready(): a storage,
  *       a list or a wait queue lock, a timer's base lock, the
- *       kevent_user.poll_wait.lock of a watched queue (poll.c)
+ *       kevent_user.poll_wait.lock of a watched queue (poll.c), an
+ *       inode mark's lock (inode.c, also taken under kevent_user.mutex
+ *       to report), inside what the VFS holds when it reports a change
+ *       (the inode locks of a rename, unlink or write)
  *         kevent_user.wq.lock
  *           the lock of a sleeper's task, which it wakes
  *
@@ -132,7 +137,7 @@
 #include "kevent.h"
 
 /* The sources by type; a source that is configured out is NULL. */
-static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_NAIO + 1] = {
+static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_INODE + 1] = {
 	[KEVENT_TYPE_USER]	= &kevent_user_event_ops,
 #ifdef CONFIG_NET
 	[KEVENT_TYPE_SOCKET]	= &kevent_socket_ops,
@@ -150,6 +155,9 @@ static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_NAIO + 1] = {
 #endif
 #ifdef CONFIG_NET
 	[KEVENT_TYPE_NAIO]	= &kevent_naio_ops,
+#endif
+#ifdef CONFIG_FSNOTIFY
+	[KEVENT_TYPE_INODE]	= &kevent_inode_ops,
 #endif
 };
 
@@ -1328,6 +1336,7 @@ static int kevent_release(struct inode *inode, struct file *file)
 		cond_resched();
 	}
 	mutex_unlock(&ku->mutex);
+	kevent_inode_release(ku);
 
 	/*
 	 * No poller is left (epoll unhooks itself before the release), so

@@ -2,8 +2,9 @@
 /*
  * kevent: registrations on file descriptors, and their close hook.
  *
- * The sources whose id is a file descriptor (poll, pipe, socket, proc)
- * embed a struct kevent_file at the start of their private data.  It
+ * The sources whose id is a file descriptor (poll, pipe, socket, proc,
+ * naio, and inode, which takes O_PATH descriptors too) embed a struct
+ * kevent_file at the start of their private data.  It
  * holds a reference on the file and remembers which descriptor named it;
  * the kevent's owner is the files_struct of the registering process.
  *
@@ -90,15 +91,9 @@ struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k)
 	return kevent_file_get_fd(kf, k, k->uk.id);
 }
 
-/* kevent_file_get() for a source whose id holds the fd and more */
-struct file *kevent_file_get_fd(struct kevent_file *kf, struct kevent *k,
-				unsigned int fd)
+static struct file *kevent_file_set(struct kevent_file *kf, struct kevent *k,
+				    struct file *file, unsigned int fd)
 {
-	struct file *file;
-
-	if (fd > INT_MAX)
-		return ERR_PTR(-EBADF);
-	file = fget(fd);
 	if (!file)
 		return ERR_PTR(-EBADF);
 	kf->file = file;
@@ -107,6 +102,23 @@ struct file *kevent_file_get_fd(struct kevent_file *kf, struct kevent *k,
 	kf->listed = false;
 	INIT_HLIST_NODE(&kf->e.node);
 	return file;
+}
+
+/* kevent_file_get() for a source whose id holds the fd and more */
+struct file *kevent_file_get_fd(struct kevent_file *kf, struct kevent *k,
+				unsigned int fd)
+{
+	if (fd > INT_MAX)
+		return ERR_PTR(-EBADF);
+	return kevent_file_set(kf, k, fget(fd), fd);
+}
+
+/* kevent_file_get() for a source that takes O_PATH descriptors too */
+struct file *kevent_file_get_raw(struct kevent_file *kf, struct kevent *k)
+{
+	if (k->uk.id > INT_MAX)
+		return ERR_PTR(-EBADF);
+	return kevent_file_set(kf, k, fget_raw(k->uk.id), k->uk.id);
 }
 
 /* Does the registered fd still refer to the registered file? */

@@ -20,6 +20,7 @@
 #include <linux/wait.h>
 #include <uapi/linux/kevent.h>
 
+struct fsnotify_group;
 struct seq_file;
 
 struct sock;
@@ -47,6 +48,8 @@ struct user_struct;
  * @nest_checked: @nest_paths were checked in this pass
  * @nest_depth: longest chain of watching queues, see poll.c
  * @nest_paths: chains of watching queues above this one, by length
+ * @fsn_group: the fsnotify group of the queue's inode registrations, made
+ *	by the first one (inode.c); under @mutex
  * @rcu: freed after a grace period, see kevent_user_put()
  *
  * The nest_ fields are under the poll source's kevent_nest_mutex.
@@ -68,6 +71,9 @@ struct kevent_user {
 	unsigned int		nest_checked;
 	int			nest_depth;
 	unsigned int		nest_paths[4];
+#ifdef CONFIG_FSNOTIFY
+	struct fsnotify_group	*fsn_group;
+#endif
 	struct rcu_head		rcu;
 };
 
@@ -237,6 +243,7 @@ struct kevent_file {
 };
 
 struct file *kevent_file_get(struct kevent_file *kf, struct kevent *k);
+struct file *kevent_file_get_raw(struct kevent_file *kf, struct kevent *k);
 struct file *kevent_file_get_fd(struct kevent_file *kf, struct kevent *k,
 				unsigned int fd);
 int kevent_file_watch(struct kevent_file *kf);
@@ -347,8 +354,15 @@ extern const struct kevent_ops kevent_proc_ops;
 extern const struct kevent_ops kevent_futex_ops;
 extern const struct kevent_ops kevent_posix_timer_ops;
 extern const struct kevent_ops kevent_naio_ops;
+extern const struct kevent_ops kevent_inode_ops;
 void kevent_naio_notify(struct kevent_storage *st, u32 events);
 bool kevent_naio_reaped(struct kevent *k);
+
+#ifdef CONFIG_FSNOTIFY
+void kevent_inode_release(struct kevent_user *ku);
+#else
+static inline void kevent_inode_release(struct kevent_user *ku) { }
+#endif
 
 void kevent_socket_enable(void);
 bool kevent_socket_hooked(struct sock *sk);

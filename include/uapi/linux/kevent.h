@@ -41,6 +41,7 @@ struct kevent_init_args {
 #define KEVENT_TYPE_FUTEX	8	/* FUTEX_WAKE on a futex word */
 #define KEVENT_TYPE_POSIX_TIMER	9	/* timer_create() with SIGEV_KEVENT */
 #define KEVENT_TYPE_NAIO	10	/* network AIO request */
+#define KEVENT_TYPE_INODE	11	/* changes to a file or directory */
 
 /*
  * KEVENT_TYPE_POLL: id is a file descriptor of the caller; event is a mask
@@ -155,6 +156,25 @@ struct kevent_init_args {
 #define KEVENT_NAIO_SENDFILE	0x0004U	/* send from a file */
 #define KEVENT_NAIO_WAITALL	0x0100U	/* RECV: fill the buffer, EOF or error */
 #define KEVENT_NAIO_ERROR	0x80000000U	/* output: an errno in ret_data */
+
+/*
+ * KEVENT_TYPE_INODE: id is a file descriptor of the caller, O_PATH ones
+ * too, of a file or directory it may read.  event is a mask of these, the
+ * changes to report; on output, those that came since the last report,
+ * with ret_data the number of changes.  Changes are counted, never queued
+ * one by one: a registration cannot overflow.
+ */
+#define KEVENT_INODE_DELETE	0x0001U	/* the last link went */
+#define KEVENT_INODE_WRITE	0x0002U	/* written, or grown by truncate() */
+#define KEVENT_INODE_EXTEND	0x0004U	/* the size grew */
+#define KEVENT_INODE_ATTRIB	0x0008U	/* mode, owner, times or xattrs */
+#define KEVENT_INODE_LINK	0x0010U	/* the link count changed */
+#define KEVENT_INODE_RENAME	0x0020U	/* renamed or moved */
+#define KEVENT_INODE_TRUNCATE	0x0080U	/* the size shrank */
+#define KEVENT_INODE_ENTRY_CREATE	0x0100U	/* directory: an entry created */
+#define KEVENT_INODE_ENTRY_DELETE	0x0200U	/* directory: an entry deleted */
+#define KEVENT_INODE_ENTRY_MOVED_FROM	0x0400U	/* directory: an entry moved out */
+#define KEVENT_INODE_ENTRY_MOVED_TO	0x0800U	/* directory: an entry moved in */
 
 /**
  * struct ukevent - one change, or one reported event
