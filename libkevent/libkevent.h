@@ -27,6 +27,21 @@
 extern "C" {
 #endif
 
+/*
+ * kevent_apply(), kevent_getevents() and kevent_submit_and_wait() walk
+ * arrays of the struct ukevent this library was built with.  A program
+ * built against a kernel header whose struct has grown must not hand
+ * them its arrays: it calls kevent_ctl() and kevent_wait() with its own
+ * size instead, until a libkevent that knows the new size.
+ */
+#ifdef __cplusplus
+static_assert(sizeof(struct ukevent) == KEVENT_UKEVENT_SIZE_VER0,
+	      "struct ukevent is not the one libkevent knows");
+#else
+_Static_assert(sizeof(struct ukevent) == KEVENT_UKEVENT_SIZE_VER0,
+	       "struct ukevent is not the one libkevent knows");
+#endif
+
 /* The version of this library: LIBKEVENT_VERSION_MAJOR.MINOR */
 #define LIBKEVENT_VERSION_MAJOR	0
 #define LIBKEVENT_VERSION_MINOR	1
