@@ -334,20 +334,6 @@ static int charge_remove(struct charge *c, int i, __u32 type)
 
 static const char max_path[] = "/proc/sys/fs/kevent/max_user_kevents";
 
-static long rw_limit(long v)
-{
-	FILE *f = fopen(max_path, v < 0 ? "r" : "w");
-	long old = -1;
-
-	if (!f)
-		return -1;
-	if (v < 0 ? fscanf(f, "%ld", &old) != 1 : fprintf(f, "%ld\n", v) < 0)
-		old = -1;
-	else if (v >= 0)
-		old = v;
-	return fclose(f) ? -1 : old;
-}
-
 FIXTURE(charge) {
 	struct charge c;
 	long old;
@@ -416,20 +402,20 @@ FIXTURE_VARIANT_ADD(charge, posix_timer) {
 FIXTURE_SETUP(charge)
 {
 	memset(&self->c, 0, sizeof(self->c));
-	self->old = rw_limit(-1);
+	self->old = kq_sysctl(max_path, -1);
 	ASSERT_LT(0, self->old);
 	if (getuid())
 		SKIP(return, "not root: cannot change %s", max_path);
 	self->c.kq = kq_new(0);
 	ASSERT_LE(0, self->c.kq);
-	ASSERT_EQ(3, rw_limit(3));
+	ASSERT_EQ(3, kq_sysctl(max_path, 3));
 }
 
 /* The limit is global: put it back whatever happened. */
 FIXTURE_TEARDOWN(charge)
 {
 	if (self->old > 0)
-		rw_limit(self->old);
+		kq_sysctl(max_path, self->old);
 	close(self->c.kq);
 }
 

@@ -166,6 +166,21 @@ static inline long kq_vm_pin_kb(void)
 	return kb;
 }
 
+/* Read (@v < 0) or write a sysctl holding one number: its value, or -1 */
+static inline long kq_sysctl(const char *path, long v)
+{
+	FILE *f = fopen(path, v < 0 ? "r" : "w");
+	long old = -1;
+
+	if (!f)
+		return -1;
+	if (v < 0 ? fscanf(f, "%ld", &old) != 1 : fprintf(f, "%ld\n", v) < 0)
+		old = -1;
+	else if (v >= 0)
+		old = v;
+	return fclose(f) ? -1 : old;
+}
+
 /* The udata kq_add_fd() gives a registration */
 #define FD_UDATA(type, fd)	((__u64)(type) << 32 | (__u64)(fd))
 

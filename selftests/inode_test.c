@@ -11,10 +11,12 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/inotify.h>
 #include <sys/xattr.h>
 
 #include "../kselftest_harness.h"
@@ -65,7 +67,11 @@ FIXTURE_SETUP(ino)
 {
 	snprintf(self->mnt, sizeof(self->mnt), "/tmp/kevent-inode-XXXXXX");
 	ASSERT_TRUE(!!mkdtemp(self->mnt));
-	ASSERT_EQ(0, mount("tmpfs", self->mnt, "tmpfs", 0, "size=16m"));
+	if (mount("tmpfs", self->mnt, "tmpfs", 0, "size=16m")) {
+		ASSERT_EQ(EPERM, errno);
+		rmdir(self->mnt);
+		SKIP(return, "not root: cannot mount a tmpfs");
+	}
 	snprintf(self->path, sizeof(self->path), "%s/f", self->mnt);
 	snprintf(self->dir, sizeof(self->dir), "%s/d", self->mnt);
 	self->fd = open(self->path, O_RDWR | O_CREAT, 0644);
@@ -285,10 +291,13 @@ TEST_F(ino, directory_entries)
 	ASSERT_EQ(1, write(fd, "x", 1));
 	EXPECT_EQ(0, ino_event(self->kq, NULL));
 	close(fd);
+	/* A subdirectory is a link of the directory */
 	ASSERT_EQ(0, mkdir(AT("d/sub"), 0755));
-	EXPECT_EQ(KEVENT_INODE_ENTRY_CREATE, ino_event(self->kq, NULL));
+	EXPECT_EQ(KEVENT_INODE_ENTRY_CREATE | KEVENT_INODE_LINK,
+		  ino_event(self->kq, NULL));
 	ASSERT_EQ(0, rmdir(AT("d/sub")));
-	EXPECT_EQ(KEVENT_INODE_ENTRY_DELETE, ino_event(self->kq, NULL));
+	EXPECT_EQ(KEVENT_INODE_ENTRY_DELETE | KEVENT_INODE_LINK,
+		  ino_event(self->kq, NULL));
 	ASSERT_EQ(0, unlink(AT("d/new")));
 	EXPECT_EQ(KEVENT_INODE_ENTRY_DELETE, ino_event(self->kq, NULL));
 	ASSERT_EQ(0, symlink("x", AT("d/sym")));
@@ -297,6 +306,20 @@ TEST_F(ino, directory_entries)
 	EXPECT_EQ(KEVENT_INODE_ENTRY_CREATE, ino_event(self->kq, NULL));
 	ASSERT_EQ(0, fchmod(self->dfd, 0700));
 	EXPECT_EQ(KEVENT_INODE_ATTRIB, ino_event(self->kq, NULL));
+}
+
+/* A subdirectory changes the link count, and the next chmod is still one */
+TEST_F(ino, directory_attrib_after_a_subdirectory)
+{
+	int fd = open(self->dir, O_PATH);
+
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, ino_add(self->kq, fd, KEVENT_INODE_ATTRIB, 0));
+	ASSERT_EQ(0, mkdir(AT("d/sub"), 0755));
+	EXPECT_EQ(0, ino_event(self->kq, NULL));
+	ASSERT_EQ(0, chmod(self->dir, 0700));
+	EXPECT_EQ(KEVENT_INODE_ATTRIB, ino_event(self->kq, NULL));
+	close(fd);
 }
 
 TEST_F(ino, coalesces_with_a_count)
@@ -426,6 +449,91 @@ TEST_F(ino, two_registrations_of_one_inode)
 	close(fd);
 }
 
+/* At most 64 registrations of a queue on an inode, all reported */
+TEST_F(ino, registrations_of_one_inode_are_bounded)
+{
+	struct ukevent ev[80];
+	int fd[65], i;
+
+	for (i = 0; i < 65; i++) {
+		fd[i] = dup(self->fd);
+		ASSERT_LE(0, fd[i]);
+	}
+	for (i = 0; i < 64; i++)
+		ASSERT_EQ(0, ino_add(self->kq, fd[i], KEVENT_INODE_WRITE, 0));
+	EXPECT_EQ(-1, ino_add(self->kq, fd[64], KEVENT_INODE_WRITE, 0));
+	EXPECT_EQ(ENOSPC, errno);
+	ASSERT_EQ(1, write(self->fd, "x", 1));
+	EXPECT_EQ(64, kq_wait_ms(self->kq, 0, 80, ev, 0));
+	/* One gone makes room */
+	close(fd[0]);
+	EXPECT_EQ(0, ino_add(self->kq, fd[64], KEVENT_INODE_WRITE, 0));
+	for (i = 1; i < 65; i++)
+		close(fd[i]);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+}
+
+static const char instances[] = "/proc/sys/fs/inotify/max_user_instances";
+static const char watches[] = "/proc/sys/fs/inotify/max_user_watches";
+
+/* A queue with inode registrations is an inotify instance */
+TEST_F(ino, counts_as_an_inotify_instance)
+{
+	long old = kq_sysctl(instances, -1);
+	int kq2, in;
+
+	ASSERT_LT(0, old);
+	ASSERT_EQ(1, kq_sysctl(instances, 1));
+	/* No ASSERT until the limit is back */
+	EXPECT_EQ(0, ino_add(self->kq, self->fd, KEVENT_INODE_WRITE, 0));
+	kq2 = kq_new(0);
+	EXPECT_LE(0, kq2);
+	EXPECT_EQ(-1, ino_add(kq2, self->fd, KEVENT_INODE_WRITE, 0));
+	EXPECT_EQ(EMFILE, errno);
+	in = inotify_init1(IN_CLOEXEC);
+	EXPECT_EQ(-1, in);
+	EXPECT_EQ(EMFILE, errno);
+	/* Closing the queue gives the instance back */
+	close(self->kq);
+	self->kq = kq_new(0);
+	EXPECT_EQ(0, ino_add(kq2, self->fd, KEVENT_INODE_WRITE, 0));
+	close(kq2);
+	EXPECT_EQ(old, kq_sysctl(instances, old));
+}
+
+TEST_F(ino, pseudo_inodes_einval)
+{
+	int p[2], efd = eventfd(0, EFD_CLOEXEC);
+
+	ASSERT_EQ(0, pipe(p));
+	ASSERT_LE(0, efd);
+	EXPECT_EQ(-1, ino_add(self->kq, p[0], KEVENT_INODE_WRITE, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, ino_add(self->kq, efd, KEVENT_INODE_WRITE, 0));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	close(p[0]);
+	close(p[1]);
+	close(efd);
+}
+
+/* What MODIFY starts to watch is measured from then on */
+TEST_F(ino, modify_measures_from_then_on)
+{
+	struct ukevent uk = {
+		.type = KEVENT_TYPE_INODE,
+		.id = self->fd,
+		.event = KEVENT_INODE_WRITE | KEVENT_INODE_EXTEND |
+			 KEVENT_INODE_TRUNCATE,
+	};
+
+	ASSERT_EQ(0, ino_add(self->kq, self->fd, KEVENT_INODE_ATTRIB, 0));
+	ASSERT_EQ(0, ftruncate(self->fd, 100));
+	ASSERT_EQ(0, kq_ctl1(self->kq, KEVENT_CTL_MODIFY, uk));
+	ASSERT_EQ(0, ftruncate(self->fd, 50));
+	EXPECT_EQ(KEVENT_INODE_TRUNCATE, ino_event(self->kq, NULL));
+}
+
 TEST_F(ino, o_path)
 {
 	int fd = open(self->path, O_PATH);
@@ -495,6 +603,67 @@ TEST_F(ino, needs_read_permission)
 {
 	EXPECT_EQ(0, watch_as_nobody(self->mnt, self->path, 0622,
 				     unreadable_child));
+}
+
+/*
+ * As nobody: watch a readable file's writes, let the parent make it
+ * unreadable, then ask for more (EACCES) and for less (no check).
+ */
+static int modify_child(int kq, const char *path, int sync[2])
+{
+	struct ukevent uk = { .type = KEVENT_TYPE_INODE };
+	int p = open(path, O_PATH);
+	char c;
+
+	if (p < 0)
+		return 1;
+	uk.id = p;
+	uk.event = KEVENT_INODE_WRITE;
+	if (kq_ctl1(kq, KEVENT_CTL_ADD, uk))
+		return 2;
+	if (write(sync[1], "a", 1) != 1 || read(sync[0], &c, 1) != 1)
+		return 3;
+	uk.event = KEVENT_INODE_WRITE | KEVENT_INODE_ATTRIB;
+	if (kq_ctl1(kq, KEVENT_CTL_MODIFY, uk) != -1 || errno != EACCES)
+		return 4;
+	uk.event = KEVENT_INODE_WRITE | KEVENT_INODE_EXTEND;
+	if (kq_ctl1(kq, KEVENT_CTL_MODIFY, uk))
+		return 5;
+	return 0;
+}
+
+TEST_F(ino, modify_rechecks_permission)
+{
+	int kq = kq_new(0), ab[2], ba[2], sync[2], status;
+	pid_t pid;
+	char c;
+
+	ASSERT_LE(0, kq);
+	ASSERT_EQ(0, chmod(self->mnt, 0755));
+	ASSERT_EQ(0, chmod(self->path, 0644));
+	ASSERT_EQ(0, pipe(ab));
+	ASSERT_EQ(0, pipe(ba));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		sync[0] = ba[0];
+		sync[1] = ab[1];
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(100);
+		_exit(modify_child(kq, self->path, sync));
+	}
+	ASSERT_EQ(1, read(ab[0], &c, 1));
+	ASSERT_EQ(0, chmod(self->path, 0600));
+	ASSERT_EQ(1, write(ba[1], "b", 1));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	close(ab[0]);
+	close(ab[1]);
+	close(ba[0]);
+	close(ba[1]);
+	close(kq);
 }
 
 static int readable_child(int kq, const char *path)
@@ -593,10 +762,16 @@ TEST_F(ino, ten_thousand_watched_a_few_active)
 	int n = 10000, i, fds[10000];
 	struct ukevent ev[16];
 	struct rlimit rl;
+	long old;
 
 	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &rl));
 	if (rl.rlim_cur < (rlim_t)n + 100)
 		SKIP(return, "RLIMIT_NOFILE %ld", (long)rl.rlim_cur);
+	/* Each inode is an inotify watch: 8192 at least, by default */
+	old = kq_sysctl(watches, -1);
+	ASSERT_LT(0, old);
+	if (old < n + 100)
+		ASSERT_EQ(n + 100, kq_sysctl(watches, n + 100));
 	for (i = 0; i < n; i++) {
 		char name[32];
 
@@ -618,6 +793,7 @@ TEST_F(ino, ten_thousand_watched_a_few_active)
 	for (i = 0; i < n; i++)
 		close(fds[i]);
 	EXPECT_EQ(0, kq_fdinfo_count(self->kq));
+	EXPECT_EQ(old, kq_sysctl(watches, old));
 }
 
 TEST_HARNESS_MAIN

@@ -214,7 +214,7 @@ TEST_F(kq, unassigned_type_einval)
 	struct ukevent uk = kev_user(1, 0, 0);
 	__u32 type;
 
-	for (type = 10; type < 64; type++) {
+	for (type = KEVENT_TYPE_INODE + 1; type < 64; type++) {
 		uk.type = type;
 		EXPECT_EQ(-1, kq_ctl1(self->fd, KEVENT_CTL_ADD, uk));
 		EXPECT_EQ(EINVAL, errno) {

@@ -2883,4 +2883,179 @@ TEST_F_TIMEOUT(stress, naio_both_ways_exact, stress_timeout())
 	free(c);
 }
 
+/*
+ * 12. Inode registrations against writers.
+ *
+ * Slots of files in a tmpfs.  Closers open a slot's file (O_RDWR, or
+ * O_PATH by generation), register it for writes, sometimes MODIFY it
+ * (writes, then attributes and writes) or REMOVE it, and close it;
+ * writers pwrite() to the slots through descriptors of their own all the
+ * while, and waiters report.  Exact: every ADD, MODIFY, REMOVE and close
+ * succeeds; a wait never reports a registration whose close() returned
+ * before the wait began; each report is a write with a count of at least
+ * one; nothing is left at the end.
+ */
+#define S12_SLOTS	8
+#define S12_CLOSERS	2
+#define S12_WRITERS	2
+#define S12_WAITERS	2
+
+struct s12 {
+	int kq;
+	char path[S12_SLOTS][64];
+	int w[S12_SLOTS];	/* the writers' descriptors; never registered */
+	struct gens gens;
+};
+
+static void *s12_closer(void *arg)
+{
+	struct thr *t = arg;
+	struct s12 *c = t->ctx;
+	__u64 gen[S12_SLOTS] = { 0 };
+	int fd[S12_SLOTS], s;
+
+	for (s = 0; s < S12_SLOTS; s++)
+		fd[s] = -1;
+	while (running(0)) {
+		for (s = t->idx; s < S12_SLOTS; s += S12_CLOSERS) {
+			struct ukevent uk = { .type = KEVENT_TYPE_INODE };
+
+			if (fd[s] >= 0) {
+				uk.id = fd[s];
+				if (!(rnd(&t->seed) & 3) &&
+				    kq_ctl1(c->kq, KEVENT_CTL_REMOVE, uk))
+					thr_err("REMOVE of slot %d fd %d: %s", s,
+						fd[s], strerror(errno));
+				if (close(fd[s]))
+					thr_err("close(%d): %s", fd[s],
+						strerror(errno));
+				gens_retire(&c->gens, s, gen[s]);
+				fd[s] = -1;
+				t->ops++;
+			}
+			if (!running(0))
+				break;
+			gen[s]++;
+			fd[s] = open(c->path[s], gen[s] & 1 ? O_PATH : O_RDWR);
+			if (fd[s] < 0) {
+				thr_err("open slot %d: %s", s, strerror(errno));
+				continue;
+			}
+			uk.id = fd[s];
+			uk.event = KEVENT_INODE_WRITE;
+			uk.udata = mk_udata(s, gen[s]);
+			if (kq_ctl1(c->kq, KEVENT_CTL_ADD, uk))
+				thr_err("ADD of slot %d fd %d: %s", s, fd[s],
+					strerror(errno));
+			uk.event |= KEVENT_INODE_ATTRIB;
+			if (!(rnd(&t->seed) & 3) &&
+			    kq_ctl1(c->kq, KEVENT_CTL_MODIFY, uk))
+				thr_err("MODIFY of slot %d fd %d: %s", s, fd[s],
+					strerror(errno));
+			t->ops++;
+		}
+	}
+	for (s = 0; s < S12_SLOTS; s++) {
+		if (fd[s] < 0)
+			continue;
+		if (close(fd[s]))
+			thr_err("close(%d): %s", fd[s], strerror(errno));
+		gens_retire(&c->gens, s, gen[s]);
+	}
+	return NULL;
+}
+
+static void *s12_writer(void *arg)
+{
+	struct thr *t = arg;
+	struct s12 *c = t->ctx;
+
+	while (running(0)) {
+		int s = rnd(&t->seed) % S12_SLOTS;
+
+		if (pwrite(c->w[s], "x", 1, 0) != 1)
+			thr_err("pwrite to slot %d: %s", s, strerror(errno));
+		t->ops++;
+	}
+	return NULL;
+}
+
+static void *s12_waiter(void *arg)
+{
+	struct thr *t = arg;
+	struct s12 *c = t->ctx;
+	__u64 snap[MAXPROD];
+	struct ukevent ev[16];
+	int n, i;
+
+	while (running(0)) {
+		gens_snap(&c->gens, snap);
+		n = wait_events(c->kq, ev, 16);
+		if (n <= 0)
+			break;
+		for (i = 0; i < n; i++) {
+			if (is_stop(&ev[i]))
+				continue;
+			t->ops++;
+			if (gens_check(&c->gens, snap, &ev[i], "inode"))
+				continue;
+			if (ev[i].type != KEVENT_TYPE_INODE ||
+			    ev[i].event != KEVENT_INODE_WRITE ||
+			    !ev[i].ret_data || ev[i].ret_flags)
+				thr_err("slot %u: type %u event %x count %llu ret_flags %x",
+					udata_prod(ev[i].udata), ev[i].type,
+					ev[i].event,
+					(unsigned long long)ev[i].ret_data,
+					ev[i].ret_flags);
+		}
+	}
+	return NULL;
+}
+
+TEST_F_TIMEOUT(stress, inode_close_vs_writers, stress_timeout())
+{
+	struct thr cl[S12_CLOSERS], wr[S12_WRITERS], wa[S12_WAITERS];
+	char dir[] = "/tmp/kevent-stress-XXXXXX";
+	struct s12 c = { .gens.n = S12_SLOTS };
+	unsigned long closes, writes, events;
+	int s, i;
+
+	ASSERT_TRUE(!!mkdtemp(dir));
+	c.kq = kq_new(0);
+	ASSERT_LE(0, c.kq);
+	ASSERT_EQ(0, stop_add(c.kq));
+	for (s = 0; s < S12_SLOTS; s++) {
+		snprintf(c.path[s], sizeof(c.path[s]), "%s/%d", dir, s);
+		c.w[s] = open(c.path[s], O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		ASSERT_LE(0, c.w[s]);
+	}
+
+	stress_go();
+	for (i = 0; i < S12_CLOSERS; i++)
+		ASSERT_EQ(0, thr_start(&cl[i], s12_closer, &c, i));
+	for (i = 0; i < S12_WRITERS; i++)
+		ASSERT_EQ(0, thr_start(&wr[i], s12_writer, &c, i));
+	for (i = 0; i < S12_WAITERS; i++)
+		ASSERT_EQ(0, thr_start(&wa[i], s12_waiter, &c, i));
+	sleep_until_deadline();
+	stop_phase(0);
+	EXPECT_EQ(0, user_post(c.kq, STOP_ID, 1));
+	closes = thr_join(cl, S12_CLOSERS);
+	writes = thr_join(wr, S12_WRITERS);
+	events = thr_join(wa, S12_WAITERS);
+	report("inode_close_vs_writers", closes + writes + events,
+	       "%lu add/close, %lu writes, %lu events", closes, writes, events);
+
+	expect_no_failures(_metadata);
+	/* Every watched fd was closed: only the stop event is left. */
+	EXPECT_EQ(0, kq_remove(c.kq, KEVENT_TYPE_USER, STOP_ID));
+	EXPECT_EQ(0, kq_fdinfo_count(c.kq));
+	for (s = 0; s < S12_SLOTS; s++) {
+		close(c.w[s]);
+		unlink(c.path[s]);
+	}
+	rmdir(dir);
+	close(c.kq);
+}
+
 TEST_HARNESS_MAIN

@@ -156,7 +156,7 @@ static const struct kevent_ops *const kevent_sources[KEVENT_TYPE_INODE + 1] = {
 #ifdef CONFIG_NET
 	[KEVENT_TYPE_NAIO]	= &kevent_naio_ops,
 #endif
-#ifdef CONFIG_FSNOTIFY
+#ifdef CONFIG_INOTIFY_USER
 	[KEVENT_TYPE_INODE]	= &kevent_inode_ops,
 #endif
 };

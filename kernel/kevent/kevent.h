@@ -21,6 +21,7 @@
 #include <uapi/linux/kevent.h>
 
 struct fsnotify_group;
+struct ucounts;
 struct seq_file;
 
 struct sock;
@@ -50,6 +51,7 @@ struct user_struct;
  * @nest_paths: chains of watching queues above this one, by length
  * @fsn_group: the fsnotify group of the queue's inode registrations, made
  *	by the first one (inode.c); under @mutex
+ * @fsn_ucounts: where @fsn_group is counted as an inotify instance
  * @rcu: freed after a grace period, see kevent_user_put()
  *
  * The nest_ fields are under the poll source's kevent_nest_mutex.
@@ -71,8 +73,9 @@ struct kevent_user {
 	unsigned int		nest_checked;
 	int			nest_depth;
 	unsigned int		nest_paths[4];
-#ifdef CONFIG_FSNOTIFY
+#ifdef CONFIG_INOTIFY_USER
 	struct fsnotify_group	*fsn_group;
+	struct ucounts		*fsn_ucounts;
 #endif
 	struct rcu_head		rcu;
 };
@@ -358,7 +361,7 @@ extern const struct kevent_ops kevent_inode_ops;
 void kevent_naio_notify(struct kevent_storage *st, u32 events);
 bool kevent_naio_reaped(struct kevent *k);
 
-#ifdef CONFIG_FSNOTIFY
+#ifdef CONFIG_INOTIFY_USER
 void kevent_inode_release(struct kevent_user *ku);
 #else
 static inline void kevent_inode_release(struct kevent_user *ku) { }

@@ -161,8 +161,10 @@ struct kevent_init_args {
  * KEVENT_TYPE_INODE: id is a file descriptor of the caller, O_PATH ones
  * too, of a file or directory it may read.  event is a mask of these, the
  * changes to report; on output, those that came since the last report,
- * with ret_data the number of changes.  Changes are counted, never queued
- * one by one: a registration cannot overflow.
+ * with ret_data the number of fsnotify events that brought them.  Changes
+ * are counted, never queued one by one: a registration cannot overflow.
+ * The first six have the values of kqueue's NOTE_ bits of the same names;
+ * the others are above every kqueue bit.
  */
 #define KEVENT_INODE_DELETE	0x0001U	/* the last link went */
 #define KEVENT_INODE_WRITE	0x0002U	/* written, or grown by truncate() */
@@ -170,11 +172,11 @@ struct kevent_init_args {
 #define KEVENT_INODE_ATTRIB	0x0008U	/* mode, owner, times or xattrs */
 #define KEVENT_INODE_LINK	0x0010U	/* the link count changed */
 #define KEVENT_INODE_RENAME	0x0020U	/* renamed or moved */
-#define KEVENT_INODE_TRUNCATE	0x0080U	/* the size shrank */
-#define KEVENT_INODE_ENTRY_CREATE	0x0100U	/* directory: an entry created */
-#define KEVENT_INODE_ENTRY_DELETE	0x0200U	/* directory: an entry deleted */
-#define KEVENT_INODE_ENTRY_MOVED_FROM	0x0400U	/* directory: an entry moved out */
-#define KEVENT_INODE_ENTRY_MOVED_TO	0x0800U	/* directory: an entry moved in */
+#define KEVENT_INODE_TRUNCATE	0x00010000U	/* the size shrank */
+#define KEVENT_INODE_ENTRY_CREATE	0x00020000U	/* directory: an entry created */
+#define KEVENT_INODE_ENTRY_DELETE	0x00040000U	/* directory: an entry deleted */
+#define KEVENT_INODE_ENTRY_MOVED_FROM	0x00080000U	/* directory: an entry moved out */
+#define KEVENT_INODE_ENTRY_MOVED_TO	0x00100000U	/* directory: an entry moved in */
 
 /**
  * struct ukevent - one change, or one reported event
